@@ -1,0 +1,89 @@
+"""The Python API: check a spec file, or an already built transition system.
+
+>>> from kverify.api import check
+>>> result = check("specs/worker.kvs", variant="v5.13", max_states=1_000_000)
+>>> result.verdict, result.violated
+"""
+
+from __future__ import annotations
+
+import os
+
+from kverify.errors import KverifyError
+from kverify.explore.compile import compile_system
+from kverify.explore.frontier import make_frontier
+from kverify.explore.search import Limits, Observer, search
+from kverify.ir.system import TransitionSystem
+from kverify.result import Result
+
+
+def load_system(spec_path: str, variant: str | None = None) -> TransitionSystem:
+    """Parse, check and lower a spec (and the model it names) to a transition system."""
+    from kverify.lang import load_spec
+
+    return load_spec(spec_path, variant)
+
+
+def list_model_variants(spec_path: str) -> list[tuple[str, str]]:
+    """The front end's list of the variants of a spec's model."""
+    from kverify.lang import list_variants
+
+    return list_variants(spec_path)
+
+
+def variants(spec_path: str) -> list[tuple[str, str]]:
+    """The variants of a spec's model: (name, one-line description), ``reference`` first."""
+    require_file(spec_path)
+    return list_model_variants(spec_path)
+
+
+def require_file(spec_path: str) -> None:
+    """Raise a :class:`KverifyError` when ``spec_path`` is not a readable file."""
+    if not os.path.isfile(spec_path):
+        raise KverifyError(
+            f"no such spec file: {spec_path}",
+            hint="give the path of a .kvs file, e.g. specs/worker.kvs",
+        )
+
+
+def check_system(
+    system: TransitionSystem,
+    *,
+    max_states: int | None = None,
+    max_depth: int | None = None,
+    time_limit: float | None = None,
+    strategy: str = "bfs",
+    observer: Observer | None = None,
+) -> Result:
+    """Run the explicit-state search on ``system`` (``strategy`` is ``"bfs"`` or ``"dfs"``)."""
+    limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
+    compiled = compile_system(system)
+    return search(compiled, limits, observer, frontier=make_frontier(strategy))
+
+
+def check(
+    spec_path: str,
+    variant: str | None = None,
+    *,
+    max_states: int | None = None,
+    max_depth: int | None = None,
+    time_limit: float | None = None,
+    strategy: str = "bfs",
+    observer: Observer | None = None,
+) -> Result:
+    """Load the spec at ``spec_path`` (optionally one variant of its model) and check it.
+
+    Raises :class:`~kverify.errors.KverifyError` for a missing file or a mistake in the model
+    or spec; every search outcome, including a reached limit, is a :class:`Result`.
+    """
+    require_file(spec_path)
+    Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)  # validate early
+    system = load_system(spec_path, variant)
+    return check_system(
+        system,
+        max_states=max_states,
+        max_depth=max_depth,
+        time_limit=time_limit,
+        strategy=strategy,
+        observer=observer,
+    )

@@ -1,0 +1,171 @@
+"""The ``kverify`` command line.
+
+``kverify check [SPEC...]`` checks specs (by default every ``specs/*.kvs`` under the current
+directory) and prints a summary and the counterexamples.  Exit codes: 0 every property holds,
+1 a property is violated, 2 a usage or model error, 3 a limit was reached before the end.
+This is the only module that prints or chooses an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator, Sequence, TextIO
+
+from kverify import api
+from kverify.errors import KverifyError
+from kverify.report import FORMATS, exit_code, render_results
+from kverify.result import Result, Stats
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse reports usage errors with code 2, --help with 0
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command != "check":
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return run_check(args)
+    except KverifyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``kverify``."""
+    parser = argparse.ArgumentParser(
+        prog="kverify", description="Model checker for Linux kernel concurrency protocols."
+    )
+    sub = parser.add_subparsers(dest="command")
+    check = sub.add_parser("check", help="check specs (default: specs/*.kvs)")
+    check.add_argument("specs", nargs="*", metavar="SPEC", help="spec files (.kvs)")
+    check.add_argument("--variant", metavar="NAME", help="model variant (default: reference)")
+    check.add_argument("--list-variants", action="store_true", help="list the model variants")
+    check.add_argument("--max-states", type=_count, metavar="N", help="stop after N states")
+    check.add_argument("--max-depth", type=_count, metavar="N", help="expand states up to depth N")
+    check.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds")
+    check.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs", help="search order")
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    check.add_argument("--out", metavar="FILE", help="write the output to FILE")
+    return parser
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return value
+
+
+def find_specs(root: Path) -> list[str]:
+    """The ``specs/*.kvs`` files under ``root``, sorted."""
+    return sorted(str(p) for p in (root / "specs").glob("*.kvs") if p.is_file())
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """The ``check`` subcommand."""
+    specs: list[str] = list(args.specs) or find_specs(Path.cwd())
+    if not specs:
+        raise KverifyError(
+            "no spec given and no specs/*.kvs under the current directory",
+            hint="name a spec file: kverify check path/to/spec.kvs",
+        )
+    if args.list_variants:
+        return _list_variants(specs, args.out)
+    results = [_check_one(spec, args) for spec in specs]
+    _emit(render_results(results, args.format), args.out)
+    return exit_code(results)
+
+
+def _list_variants(specs: list[str], out: str | None) -> int:
+    lines: list[str] = []
+    for spec in specs:
+        if len(specs) > 1:
+            lines.append(f"{spec}:")
+        lines.extend(f"{name}  {description}" for name, description in api.variants(spec))
+    _emit("\n".join(lines) + "\n", out)
+    return 0
+
+
+def _check_one(spec: str, args: argparse.Namespace) -> Result:
+    try:
+        with _progress(spec) as observer:
+            return api.check(
+                spec,
+                args.variant,
+                max_states=args.max_states,
+                max_depth=args.max_depth,
+                time_limit=args.time_limit,
+                strategy=args.strategy,
+                observer=observer,
+            )
+    except KverifyError as exc:
+        print(exc.render(), file=sys.stderr)
+        return Result.error(spec, args.variant or "reference", exc.message)
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise KverifyError(f"cannot write {out}: {exc.strerror}") from None
+
+
+# ---------------------------------------------------------------------- progress
+
+
+class ProgressLine:
+    """An observer that keeps one status line on the terminal up to date."""
+
+    def __init__(self, spec: str, status: Any) -> None:
+        self.spec = spec
+        self.status = status
+
+    def progress(self, stats: Stats) -> None:
+        """Show states, states/s, depth and queue length."""
+        queue = stats.extra.get("queue", 0)
+        self.status.update(
+            f"{self.spec}: {stats.states:,} states  {stats.states_per_second:,.0f}/s"
+            f"  depth {stats.max_depth}  queue {queue:,}"
+        )
+
+
+@contextmanager
+def _progress(spec: str) -> Iterator[ProgressLine | None]:
+    """A progress line on stderr while ``spec`` is checked, only when output is a terminal."""
+    if not (_is_tty(sys.stdout) and _is_tty(sys.stderr)):
+        yield None
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(f"{spec}: starting") as status:
+        yield ProgressLine(spec, status)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,1 @@
+"""The explicit-state engine: compiled transitions, the state store, frontiers and the search."""

@@ -1,0 +1,272 @@
+"""Load a spec: read and parse its files, lower them, cut the steps, compute the initial states.
+
+``load_spec(path, variant)`` is the front end's one entry point; it returns the
+:class:`~kverify.ir.system.TransitionSystem` every engine reads.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kverify.errors import KverifyError, Location
+from kverify.explore.compile import StepFailure, compile_system
+from kverify.ir.cfg import StepCutter
+from kverify.ir.system import (
+    Layout, Process, Property, Slot, SourceRef, State, Transition, TransitionSystem, ValueType, Variable,
+)  # fmt: skip
+from kverify.lang import ast
+from kverify.lang.body import Body
+from kverify.lang.lower import Frame, Lowering, SlotSpec
+from kverify.lang.parser import parse
+from kverify.lang.types import Type
+
+INIT_STATE_LIMIT = 100_000
+
+
+def _read(path: Path, where: Location | None) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KverifyError(f"no such file: {path}", where, "check the path (relative to the file that names it)") from None
+    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
+        raise KverifyError(f"cannot read {path}: {err}", where) from None
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _span_loc(span: ast.Span, texts: dict[str, str]) -> Location:
+    lines = texts.get(span.file, "").splitlines()
+    text = lines[span.line - 1] if 0 < span.line <= len(lines) else ""
+    return Location(span.file, span.line, span.col, text, max(1, span.end_col - span.col))
+
+
+def _parse_all(spec_path: str) -> tuple[list[tuple[ast.Unit, bool]], dict[str, str], str]:
+    """The spec, its model and every include, in dependency order (includes first)."""
+    texts: dict[str, str] = {}
+    units: list[tuple[ast.Unit, bool]] = []
+    seen: set[Path] = set()
+    model_file = ""
+
+    def visit(path: Path, library: bool, where: Location | None) -> None:
+        nonlocal model_file
+        path = path.resolve()
+        if path in seen:
+            return
+        seen.add(path)
+        name = _display(path)
+        text = _read(path, where)
+        texts[name] = text
+        unit = parse(text, name)
+        for item in unit.items:
+            if isinstance(item, (ast.Include, ast.Use)):
+                target = path.parent / item.path
+                if isinstance(item, ast.Use):
+                    model_file = _display(target.resolve())
+                visit(target, isinstance(item, ast.Include) or library, _span_loc(item.span, texts))
+        units.append((unit, library))
+
+    spec = Path(spec_path)
+    if not spec.exists():
+        raise KverifyError(f"no such spec file: {spec_path}", None, "give the path of a .kvs file")
+    visit(spec, False, None)
+    return units, texts, model_file
+
+
+def list_variants(spec_path: str) -> list[tuple[str, str]]:
+    """(name, one-line description) of every variant of the spec's model; "reference" first."""
+    units, texts, _ = _parse_all(spec_path)
+    return Lowering(units, texts, None).variants
+
+
+def load_spec(spec_path: str, variant: str | None = None) -> TransitionSystem:
+    """Parse, check and lower a spec and its model into a transition system."""
+    units, texts, model_file = _parse_all(spec_path)
+    low = Lowering(units, texts, variant)
+    if not low.processes:
+        raise KverifyError(f"{spec_path} declares no process", None, "add: process cpu0 { ... }")
+    return _Assembler(low, spec_path, model_file).build()
+
+
+class _Assembler:
+    """Lowers the processes, cuts their steps and puts the transition system together."""
+
+    def __init__(self, low: Lowering, spec_path: str, model_file: str) -> None:
+        self.low = low
+        self.spec_path = spec_path
+        self.model_file = model_file
+        self.pc_names: dict[int, tuple[str, ...]] = {}
+
+    def _tasks(self) -> list[int | None]:
+        if "task_struct" not in self.low.structs:
+            return [None] * len(self.low.processes)
+        return [
+            self.low._alloc_inst(f"{p.name}.task", "task_struct", None, False)  # noqa: SLF001
+            for p in self.low.processes
+        ]
+
+    def _graph(self, pid: int, name: str, body: ast.Block, span: ast.Span, task: int | None) -> tuple[Body, int]:
+        pc = self.low.new_slot(f"{name}.pc", Type("int", 0, 0), pid, False)
+        lowering = Body(self.low, pid, name, task)
+        lowering.process(body, span)
+        return lowering, pc
+
+    def build(self) -> TransitionSystem:
+        low = self.low
+        tasks = self._tasks()
+        bodies = [self._graph(k, p.name, p.body, p.span, tasks[k]) for k, p in enumerate(low.processes)]
+        init_pid = len(bodies)
+        init_body = None
+        if low.inits:
+            block = ast.Block(tuple(s for i in low.inits for s in i.body.body), low.inits[0].span)
+            init_body = self._graph(init_pid, "init", block, low.inits[0].span, None)
+        props = self._state_properties()
+        for body, _ in bodies + ([init_body] if init_body else []):
+            for node in body.g.nodes:
+                node.ops = list(low.freeze(node.ops))
+        transitions: list[Transition] = []
+        processes: list[Process] = []
+        init_transitions: list[Transition] = []
+        for pid, (body, pc) in enumerate(bodies + ([init_body] if init_body else [])):
+            graph = body.g
+            cutter = StepCutter(graph, pid, frozenset(body.local_slots | {pc}))
+            target = init_transitions if pid == init_pid else transitions
+            trans, pcs = cutter.transitions(len(target), pc)
+            target.extend(trans)
+            end_pc = next(v for nid, v in pcs.items() if graph.nodes[nid].kind == "end")
+            names = [""] * len(pcs)
+            for nid, v in pcs.items():
+                names[v] = graph.nodes[nid].label or "(start)"
+            self.pc_names[pc] = tuple(names)
+            low.slots[pc].hi = len(pcs) - 1
+            decl_name = low.processes[pid].name if pid < init_pid else "init"
+            daemon = low.processes[pid].daemon if pid < init_pid else False
+            task = tasks[pid] if pid < init_pid else None
+            processes.append(Process(pid, decl_name, pc, end_pc, daemon, task))
+        transitions = [low.freeze(t) for t in transitions]
+        init_transitions = [low.freeze(t) for t in init_transitions]
+        layout = self._layout()
+        main = tuple(processes[: len(bodies)])
+        base = TransitionSystem(
+            name=Path(self.spec_path).stem, variant=low.variant, layout=layout, processes=main,
+            transitions=tuple(transitions), initial_states=(layout.initial(),),
+            properties=self._properties(props), spec_file=_display(Path(self.spec_path)),
+            model_file=self.model_file, check_deadlock="deadlock" not in low.allow,
+        )
+        if init_body is None:
+            return base
+        initial = self._run_init(layout, processes[init_pid], init_transitions)
+        from dataclasses import replace
+
+        return replace(base, initial_states=tuple(initial))
+
+    def _state_properties(self) -> list[Property]:
+        out = []
+        for decl in self.low.prop_decls:
+            body = Body(self.low, None, "property", None)
+            body.frames.append(Frame(decl.name, False, [{}], body.nop(), None, Type("void")))
+            size = len(body.g.nodes)
+            expr, _ = body.value(decl.expr)
+            if len(body.g.nodes) != size:
+                raise self.low.error("properties cannot call functions (only list_empty and similar builtins)",
+                                     decl.expr.span)
+            if decl.name in self.low.properties or any(p.name == decl.name for p in out):
+                raise self.low.error(f"property {decl.name!r} is declared twice", decl.span)
+            out.append(Property(decl.name, decl.kind, SourceRef(decl.span.file, decl.span.line, decl.span.col),
+                                self.low.freeze(expr), self.low.text(decl.expr.span)))
+        return out
+
+    def _properties(self, declared: list[Property]) -> tuple[Property, ...]:
+        props = list(declared) + list(self.low.properties.values())
+        if "deadlock" not in self.low.allow:
+            props.append(Property("deadlock", "deadlock", None, None, "no reachable state where every process is blocked but some has not finished"))
+        props.append(Property("model-error", "model-error", None, None, "no value out of range, null dereference or list corruption"))
+        return tuple(props)
+
+    def _vtype(self, spec: SlotSpec, index: int) -> ValueType:
+        t = spec.type
+        if index in self.pc_names:
+            return ValueType("pc", self.pc_names[index])
+        if t.kind == "bool":
+            return ValueType("bool")
+        if t.kind == "enum":
+            return ValueType("enum", t.members)
+        if t.kind == "ref":
+            names = self.low.structs[t.name].names or [] if t.name in self.low.structs else []
+            return ValueType("ref", ("null",) + tuple("&" + n for n in names))
+        return ValueType("int")
+
+    def _layout(self) -> Layout:
+        low = self.low
+        head_names = {v.slots[0]: v.name for v in low.vars if v.kind == "list"}
+        slots = []
+        node_slots = {v.slots[0] for v in low.vars if v.kind == "node"}
+        node_struct: dict[int, str] = {}
+        for sname, info in low.structs.items():
+            if info.node_field:
+                off = info.fields[info.node_field][0]
+                for b in info.bases or []:
+                    node_struct[b + off] = sname
+        for k, spec in enumerate(low.slots):
+            hi = spec.hi
+            if spec.type.kind == "ref":
+                hi = len(low.structs[spec.type.name].bases or []) if spec.type.name in low.structs else 0
+            vtype = self._vtype(spec, k)
+            if k in node_slots:
+                heads = low.heads.get(node_struct.get(k, ""), [])
+                vtype = ValueType("node", ("(none)",) + tuple(head_names.get(first, "?") for first, _ in heads))
+                hi = len(heads)
+            slots.append(Slot(k, spec.name, spec.lo, hi, spec.init, vtype, spec.owner, spec.ghost))
+        variables = [Variable(v.name, tuple(v.slots), "list" if v.kind == "list" else "scalar", v.owner, v.ghost) for v in low.vars]
+        for pc in self.pc_names:
+            variables.append(Variable(low.slots[pc].name, (pc,), "pc", low.slots[pc].owner))
+        return Layout(tuple(slots), tuple(variables))
+
+    def _run_init(self, layout: Layout, proc: Process, transitions: list[Transition]) -> list[State]:
+        system = TransitionSystem("init", self.low.variant, layout, (proc,), tuple(transitions),
+                                  (layout.initial(),), (), check_deadlock=False)
+        compiled = compile_system(system)
+        start = layout.initial()
+        seen = {start}
+        frontier = [start]
+        ends: list[State] = []
+        while frontier:
+            state = frontier.pop()
+            successors = []
+            for tid, step in compiled.candidates(state):
+                try:
+                    nxt = step(state)
+                except StepFailure as failure:
+                    t = transitions[tid]
+                    raise KverifyError(f"the init block fails: {failure.message}", _src_loc(t.source),
+                                       f"at: {t.label}") from None
+                if nxt is not None:
+                    successors.append(nxt)
+            if not successors:
+                if state[proc.pc_slot] != proc.end_pc:
+                    label = layout.slots[proc.pc_slot].vtype.show(state[proc.pc_slot])
+                    raise KverifyError(f"the init block blocks at: {label}", None,
+                                       "init runs alone before the processes start; it must not wait")
+                ends.append(state)
+            for nxt in successors:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    frontier.append(nxt)
+            if len(seen) > INIT_STATE_LIMIT:
+                raise KverifyError("the init block has too many outcomes", None, "reduce the choices in init")
+        return sorted(ends)
+
+
+def _src_loc(src: SourceRef) -> Location | None:
+    if src.line <= 0:
+        return None
+    try:
+        text = Path(src.file).read_text().splitlines()[src.line - 1]
+    except (OSError, IndexError):
+        text = ""
+    return Location(src.file, src.line, src.col, text)

@@ -1,0 +1,78 @@
+"""Render check results for the command line: a summary per spec plus the violation traces.
+
+Pure functions from :class:`~kverify.result.Result` to text; the CLI decides where it goes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from kverify.result import Result, Verdict
+from kverify.trace.cpu import render_cpu
+from kverify.trace.text import render_text
+
+FORMATS = ("text", "cpu", "json")
+SUMMARY_HEADER = ("spec", "variant", "verdict", "states", "transitions", "seconds")
+
+_HINTS = {
+    "max-states": "raise --max-states",
+    "max-depth": "raise --max-depth",
+    "time limit": "raise --time-limit",
+}
+
+
+def render_results(results: list[Result], fmt: str) -> str:
+    """All results in one format: ``text``, ``cpu`` (CPU-column traces) or ``json``."""
+    if fmt == "json":
+        data = [r.to_json() for r in results]
+        return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
+    return "\n".join(render_result(r, fmt) for r in results if r.verdict is not Verdict.ERROR)
+
+
+def render_result(result: Result, fmt: str = "text") -> str:
+    """One result: the summary line, each property's verdict, then the violation traces."""
+    lines = [render_summary(result)]
+    lines.extend(f"  {verdict.value:<10}  {name}" for name, verdict in result.properties.items())
+    if result.reason:
+        lines.append(f"  search stopped: {result.reason}{_hint(result.reason)}")
+    lines.extend(f"  note: {note}" for note in result.notes)
+    text = "\n".join(lines) + "\n"
+    render = render_cpu if fmt == "cpu" else render_text
+    for violation in result.violations:
+        if violation.trace is not None:
+            text += "\n" + render(violation.trace)
+        else:
+            text += f"\n{violation.prop} violated: {violation.message}\n"
+    return text
+
+
+def render_summary(result: Result) -> str:
+    """The header line ``spec  variant  verdict  states  transitions  seconds`` and its values."""
+    values = (
+        result.spec,
+        result.variant,
+        result.verdict.value,
+        str(result.stats.states),
+        str(result.stats.transitions),
+        f"{result.stats.seconds:.2f}",
+    )
+    widths = [max(len(h), len(v)) for h, v in zip(SUMMARY_HEADER, values)]
+    header = "  ".join(h.ljust(w) for h, w in zip(SUMMARY_HEADER, widths)).rstrip()
+    row = "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
+    return header + "\n" + row
+
+
+def _hint(reason: str) -> str:
+    for prefix, hint in _HINTS.items():
+        if reason.startswith(prefix):
+            return f" ({hint})"
+    return ""
+
+
+def exit_code(results: list[Result]) -> int:
+    """2 if any error, else 1 if any violation, else 3 if any incomplete, else 0."""
+    verdicts = {r.verdict for r in results}
+    for verdict, code in ((Verdict.ERROR, 2), (Verdict.VIOLATED, 1), (Verdict.INCOMPLETE, 3)):
+        if verdict in verdicts:
+            return code
+    return 0

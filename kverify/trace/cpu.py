@@ -1,0 +1,98 @@
+"""A trace in the "CPU0 | CPU1" columns kernel commit messages use to show a race.
+
+One column per process, one row per step.  When the kernel function a process runs changes, a
+row with the function name comes first, indented by its call depth; the statements follow,
+indented one level deeper, each with the kthread.c line it stands for::
+
+    cpu0                          | cpu1
+    ------------------------------+-----------------------------------
+    kthread_mod_delayed_work()    |
+      raw_spin_lock_irqsave @1057 |
+                                  | kthread_cancel_delayed_work_sync()
+                                  |   ...
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from kverify.trace.model import Trace, TraceStep
+from kverify.trace.text import shorten
+
+WIDTH = 40
+INDENT = "  "
+
+Row = tuple[int, str]  # (column, cell text); the other columns of the row are blank
+
+
+def render_cpu(trace: Trace, width: int = WIDTH) -> str:
+    """The trace in per-process columns, each at most ``width`` characters wide."""
+    columns = list(trace.processes)
+    rows = _rows(trace, width)
+    widths = [len(name) for name in columns]
+    for col, text in rows:
+        widths[col] = max(widths[col], len(text))
+    lines = [_line(list(columns), widths), "-+-".join("-" * w for w in widths)]
+    for col, text in rows:
+        cells = [""] * len(columns)
+        cells[col] = text
+        lines.append(_line(cells, widths))
+    lines.extend(_footer(trace, width * 2))
+    return "\n".join(lines) + "\n"
+
+
+def _rows(trace: Trace, width: int) -> list[Row]:
+    rows: list[Row] = []
+    current: dict[int, str | None] = {}
+    for step in trace.steps:
+        function, depth = _function(step)
+        if function is not None and current.get(step.pid) != function:
+            indent = INDENT * depth
+            rows.append((step.pid, indent + shorten(function + "()", width - len(indent))))
+        current[step.pid] = function
+        indent = INDENT * (depth + 1) if function is not None else ""
+        rows.extend((step.pid, text) for text in _wrap(_statement(step), indent, width))
+    return rows
+
+
+def _function(step: TraceStep) -> tuple[str | None, int]:
+    """The kernel (or model) function a step belongs to, and its call depth."""
+    depth = max(len(step.stack) - 1, 0)
+    if step.kernel is not None:
+        return step.kernel.function, depth
+    return (step.stack[-1] if step.stack else None), depth
+
+
+def _statement(step: TraceStep) -> str:
+    text = " ".join(step.label.split())
+    if step.kernel is not None:
+        text += f" @{step.kernel.line}"
+    if step.partial:
+        text += " <- fails"
+    return text
+
+
+def _wrap(text: str, indent: str, width: int) -> list[str]:
+    lines = textwrap.wrap(
+        text,
+        width=max(width, len(indent) + 10),
+        initial_indent=indent,
+        subsequent_indent=indent + INDENT,
+        break_on_hyphens=False,
+    )
+    return lines or [indent]
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    return " | ".join(cell.ljust(w) for cell, w in zip(cells, widths)).rstrip()
+
+
+def _footer(trace: Trace, width: int) -> list[str]:
+    v = trace.violation
+    if v is None:
+        return []
+    lines = [""]
+    lines.extend(textwrap.wrap(f"{v.prop} violated: {v.message}", width=width))
+    if trace.loop is not None:
+        lines.append(f"(the run loops back to step {trace.loop + 1})")
+    return lines

@@ -1,0 +1,167 @@
+"""The command line: output formats and exit codes (the front end is replaced by stubs)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import ir_builder as ex
+from kverify import api
+from kverify.cli import main
+from kverify.errors import KverifyError, Location
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SYSTEMS = {
+    "race": ex.counter_race,
+    "locked": ex.locked_counter,
+    "abba": ex.lock_order_deadlock,
+    "big": lambda: ex.counters(3, 6),
+}
+
+
+def fake_load(path: str, variant: str | None = None):
+    stem = Path(path).stem
+    if stem == "broken":
+        text = Path(path).read_text()
+        raise KverifyError("expected ';'", Location(path, 1, 5, text.splitlines()[0]), "add ';'")
+    if variant not in (None, "reference", "v5.13"):
+        raise KverifyError(f"unknown variant {variant!r}")
+    return SYSTEMS[stem]()
+
+
+def fake_variants(path: str):
+    return [("reference", "kthread.c as of v5.12"), ("v5.13", "fix mod_delayed_work race")]
+
+
+@pytest.fixture
+def specs(tmp_path, monkeypatch):
+    monkeypatch.setattr(api, "load_system", fake_load)
+    monkeypatch.setattr(api, "list_model_variants", fake_variants)
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    for name in [*SYSTEMS, "broken"]:
+        (folder / f"{name}.kvs").write_text("spec x {\n}\n")
+    return folder
+
+
+def test_violation_exits_1_with_a_step_table(specs, capsys):
+    assert main(["check", str(specs / "race.kvs")]) == 1
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].split() == ["spec", "variant", "verdict", "states", "transitions", "seconds"]
+    assert lines[1].split()[:3] == ["counter", "reference", "violated"]
+    assert "  violated    no_lost_update" in out
+    assert "step | process | model line" in out
+
+
+def test_holds_exits_0(specs, capsys):
+    assert main(["check", str(specs / "locked.kvs"), "--variant", "v5.13"]) == 0
+    assert "holds" in capsys.readouterr().out
+
+
+def test_cpu_format(specs, capsys):
+    assert main(["check", str(specs / "abba.kvs"), "--format", "cpu"]) == 1
+    out = capsys.readouterr().out
+    assert "cpu0         | cpu1" in out
+    assert "deadlock violated:" in out
+
+
+def test_json_single_and_several(specs, capsys):
+    assert main(["check", str(specs / "race.kvs"), "--format", "json"]) == 1
+    one = json.loads(capsys.readouterr().out)
+    assert one["verdict"] == "violated" and one["trace"]["steps"]
+    assert main(["check", str(specs / "race.kvs"), str(specs / "locked.kvs"), "--format", "json"]) == 1
+    both = json.loads(capsys.readouterr().out)
+    assert [r["verdict"] for r in both] == ["violated", "holds"]
+
+
+def test_out_file(specs, tmp_path, capsys):
+    out = tmp_path / "result.json"
+    assert main(["check", str(specs / "locked.kvs"), "--format", "json", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == ""
+    assert json.loads(out.read_text())["verdict"] == "holds"
+
+
+def test_default_specs_are_every_kvs_sorted(specs, monkeypatch, capsys):
+    (specs / "broken.kvs").unlink()
+    monkeypatch.chdir(specs.parent)
+    assert main(["check", "--format", "json"]) == 1
+    names = [r["spec"] for r in json.loads(capsys.readouterr().out)]
+    assert names == ["abba", "counters", "locked", "counter"]  # abba, big, locked, race
+
+
+def test_no_specs_is_a_usage_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert "no spec given" in err and "hint:" in err
+
+
+def test_model_error_exits_2_without_traceback(specs, capsys):
+    assert main(["check", str(specs / "broken.kvs"), str(specs / "race.kvs")]) == 2
+    captured = capsys.readouterr()
+    assert "broken.kvs:1:5: error: expected ';'" in captured.err
+    assert "^" in captured.err and "Traceback" not in captured.err
+    assert "counter" in captured.out  # the other spec is still checked
+
+
+def test_unknown_variant_exits_2(specs, capsys):
+    assert main(["check", str(specs / "race.kvs"), "--variant", "v9"]) == 2
+    assert "unknown variant" in capsys.readouterr().err
+
+
+def test_limit_exits_3_with_a_hint(specs, capsys):
+    assert main(["check", str(specs / "big.kvs"), "--max-states", "5"]) == 3
+    assert "max-states limit 5 reached (raise --max-states)" in capsys.readouterr().out
+
+
+def test_list_variants(specs, capsys):
+    assert main(["check", str(specs / "race.kvs"), "--list-variants"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "reference  kthread.c as of v5.12",
+        "v5.13  fix mod_delayed_work race",
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["check", "x.kvs", "--max-states", "-1"], ["check", "--format", "html"], ["frobnicate"], []],
+)
+def test_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+
+
+def test_missing_spec_file(capsys):
+    assert main(["check", "no/such/spec.kvs"]) == 2
+    assert "no such spec file: no/such/spec.kvs" in capsys.readouterr().err
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "kverify", *args],
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+    )
+
+
+def test_subprocess_missing_file_exits_2():
+    proc = _run("check", "does-not-exist.kvs")
+    assert proc.returncode == 2
+    assert "no such spec file" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_subprocess_bad_flag_exits_2():
+    proc = _run("check", "--no-such-flag")
+    assert proc.returncode == 2
+    assert "unrecognized arguments" in proc.stderr
+
+
+def test_subprocess_help_exits_0():
+    proc = _run("check", "--help")
+    assert proc.returncode == 0 and "--max-states" in proc.stdout

@@ -1,0 +1,112 @@
+"""Trace renderers (text table, CPU columns, JSON) on small traces."""
+
+from __future__ import annotations
+
+import json
+
+import ir_builder as ex
+from kverify.api import check_system
+from kverify.ir.system import KernelRef, SourceRef
+from kverify.trace.cpu import render_cpu
+from kverify.trace.data import trace_to_json
+from kverify.trace.model import Trace, TraceStep, TraceViolation
+from kverify.trace.text import render_text
+
+
+def race_trace() -> Trace:
+    result = check_system(ex.counter_race())
+    trace = result.violations[0].trace
+    assert trace is not None
+    return trace
+
+
+def test_text_table():
+    assert render_text(race_trace()) == (
+        "violation of no_lost_update (final): no_lost_update is false\n"
+        "initial: x=0, cpu0.tmp=0, cpu1.tmp=0\n"
+        "step | process | model line  | kernel            | statement   | changes\n"
+        "-----+---------+-------------+-------------------+-------------+--------\n"
+        "   1 | cpu0    | test.kvl:10 | inc kthread.c:100 | tmp = x     |\n"
+        "   2 | cpu1    | test.kvl:12 | inc kthread.c:100 | tmp = x     |\n"
+        "   3 | cpu0    | test.kvl:11 | inc kthread.c:101 | x = tmp + 1 | x=1\n"
+        "   4 | cpu1    | test.kvl:13 | inc kthread.c:101 | x = tmp + 1 |\n"
+    )
+
+
+def test_cpu_columns():
+    assert render_cpu(race_trace()) == (
+        "cpu0               | cpu1\n"
+        "-------------------+-------------------\n"
+        "inc()              |\n"
+        "  tmp = x @100     |\n"
+        "                   | inc()\n"
+        "                   |   tmp = x @100\n"
+        "  x = tmp + 1 @101 |\n"
+        "                   |   x = tmp + 1 @101\n"
+        "\n"
+        "no_lost_update violated: no_lost_update is false\n"
+    )
+
+
+def _step(pid: int, label: str, function: str | None, stack: tuple[str, ...], line: int) -> TraceStep:
+    kernel = KernelRef("kthread.c", line, function) if function else None
+    return TraceStep(
+        tid=0, pid=pid, process=f"cpu{pid}", label=label, source=SourceRef("m.kvl", line, 1),
+        kernel=kernel, stack=stack, state=(0,), changes={"x": "1"},
+    )
+
+
+def test_cpu_columns_nest_wrap_and_show_function_changes():
+    long_label = "__kthread_cancel_work(work, true, &flags) /* drops and retakes the lock */"
+    trace = Trace(
+        initial=(0,),
+        initial_values={"x": "0"},
+        processes=("cpu0", "cpu1", "worker", "timer"),
+        steps=(
+            _step(0, "raw_spin_lock_irqsave(&worker->lock, flags)", "kthread_mod_delayed_work",
+                  ("kthread_mod_delayed_work",), 1057),
+            _step(0, long_label, "__kthread_cancel_work",
+                  ("kthread_mod_delayed_work", "__kthread_cancel_work"), 1070),
+            _step(3, "fire", None, (), 5),
+            _step(0, "ret = true", "kthread_mod_delayed_work", ("kthread_mod_delayed_work",), 1071),
+        ),
+        violation=TraceViolation("no_double_queue", "warn", "work queued twice"),
+    )
+    text = render_cpu(trace)
+    lines = text.splitlines()
+    assert [c.strip() for c in lines[0].split(" | ")] == ["cpu0", "cpu1", "worker", "timer"]
+    body = [line.split(" | ")[0].rstrip() for line in lines[2:8]]
+    assert body[0] == "kthread_mod_delayed_work()"
+    assert body[1] == "  raw_spin_lock_irqsave(&worker->lock,"
+    assert body[2] == "    flags) @1057"
+    assert body[3] == "  __kthread_cancel_work()"
+    assert body[4].startswith("    __kthread_cancel_work(work, true,")
+    assert all(len(cell) <= 40 for line in lines[2:-1] for cell in line.split(" | "))
+    assert lines[9].split(" | ")[3] == "fire"
+    assert lines[-1] == "no_double_queue violated: work queued twice"
+    assert text.count("kthread_mod_delayed_work()") == 2  # entered again after the callee
+
+
+def test_json_trace():
+    data = trace_to_json(race_trace())
+    json.dumps(data)  # plain data only
+    assert data["initial"] == {"x": "0", "cpu0.tmp": "0", "cpu1.tmp": "0"}
+    assert data["loop"] is None
+    assert len(data["steps"]) == 4
+    step = data["steps"][2]
+    assert step["process"] == "cpu0"
+    assert step["action"] == "x = tmp + 1"
+    assert step["source"] == "test.kvl:11:5"
+    assert step["kernel"] == {"function": "inc", "file": "kthread.c", "line": 101}
+    assert step["stack"] == ["inc"]
+    assert step["changes"] == {"x": "1"}
+    assert data["violation"]["property"] == "no_lost_update"
+
+
+def test_partial_step_is_marked():
+    result = check_system(ex.failing_check())
+    trace = result.violations[0].trace
+    assert trace is not None
+    assert "(stopped here)" in render_text(trace).splitlines()[-1]
+    assert "warn_on(flag) @777 <- fails" in render_cpu(trace)
+    assert trace_to_json(trace)["steps"][-1]["partial"] is True
