@@ -77,7 +77,9 @@ def check(
     or spec; every search outcome, including a reached limit, is a :class:`Result`.
     """
     require_file(spec_path)
-    Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)  # validate early
+    Limits(
+        max_states=max_states, max_depth=max_depth, time_limit=time_limit
+    )  # validate early
     system = load_system(spec_path, variant)
     return check_system(
         system,

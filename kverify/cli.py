@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence, TextIO
+from typing import Any, TextIO
 
 from kverify import api
 from kverify.errors import KverifyError
@@ -25,7 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse reports usage errors with code 2, --help with 0
+    except (
+        SystemExit
+    ) as exc:  # argparse reports usage errors with code 2, --help with 0
         return exc.code if isinstance(exc.code, int) else 2
     if args.command != "check":
         parser.print_help(sys.stderr)
@@ -40,18 +43,33 @@ def main(argv: Sequence[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kverify``."""
     parser = argparse.ArgumentParser(
-        prog="kverify", description="Model checker for Linux kernel concurrency protocols."
+        prog="kverify",
+        description="Model checker for Linux kernel concurrency protocols.",
     )
     sub = parser.add_subparsers(dest="command")
     check = sub.add_parser("check", help="check specs (default: specs/*.kvs)")
     check.add_argument("specs", nargs="*", metavar="SPEC", help="spec files (.kvs)")
-    check.add_argument("--variant", metavar="NAME", help="model variant (default: reference)")
-    check.add_argument("--list-variants", action="store_true", help="list the model variants")
-    check.add_argument("--max-states", type=_count, metavar="N", help="stop after N states")
-    check.add_argument("--max-depth", type=_count, metavar="N", help="expand states up to depth N")
-    check.add_argument("--time-limit", type=_seconds, metavar="S", help="stop after S seconds")
-    check.add_argument("--strategy", choices=("bfs", "dfs"), default="bfs", help="search order")
-    check.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    check.add_argument(
+        "--variant", metavar="NAME", help="model variant (default: reference)"
+    )
+    check.add_argument(
+        "--list-variants", action="store_true", help="list the model variants"
+    )
+    check.add_argument(
+        "--max-states", type=_count, metavar="N", help="stop after N states"
+    )
+    check.add_argument(
+        "--max-depth", type=_count, metavar="N", help="expand states up to depth N"
+    )
+    check.add_argument(
+        "--time-limit", type=_seconds, metavar="S", help="stop after S seconds"
+    )
+    check.add_argument(
+        "--strategy", choices=("bfs", "dfs"), default="bfs", help="search order"
+    )
+    check.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format"
+    )
     check.add_argument("--out", metavar="FILE", help="write the output to FILE")
     return parser
 
@@ -101,7 +119,9 @@ def _list_variants(specs: list[str], out: str | None) -> int:
     for spec in specs:
         if len(specs) > 1:
             lines.append(f"{spec}:")
-        lines.extend(f"{name}  {description}" for name, description in api.variants(spec))
+        lines.extend(
+            f"{name}  {description}" for name, description in api.variants(spec)
+        )
     _emit("\n".join(lines) + "\n", out)
     return 0
 

@@ -26,13 +26,17 @@ def render_results(results: list[Result], fmt: str) -> str:
     if fmt == "json":
         data = [r.to_json() for r in results]
         return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
-    return "\n".join(render_result(r, fmt) for r in results if r.verdict is not Verdict.ERROR)
+    return "\n".join(
+        render_result(r, fmt) for r in results if r.verdict is not Verdict.ERROR
+    )
 
 
 def render_result(result: Result, fmt: str = "text") -> str:
     """One result: the summary line, each property's verdict, then the violation traces."""
     lines = [render_summary(result)]
-    lines.extend(f"  {verdict.value:<10}  {name}" for name, verdict in result.properties.items())
+    lines.extend(
+        f"  {verdict.value:<10}  {name}" for name, verdict in result.properties.items()
+    )
     if result.reason:
         lines.append(f"  search stopped: {result.reason}{_hint(result.reason)}")
     lines.extend(f"  note: {note}" for note in result.notes)
@@ -72,7 +76,11 @@ def _hint(reason: str) -> str:
 def exit_code(results: list[Result]) -> int:
     """2 if any error, else 1 if any violation, else 3 if any incomplete, else 0."""
     verdicts = {r.verdict for r in results}
-    for verdict, code in ((Verdict.ERROR, 2), (Verdict.VIOLATED, 1), (Verdict.INCOMPLETE, 3)):
+    for verdict, code in (
+        (Verdict.ERROR, 2),
+        (Verdict.VIOLATED, 1),
+        (Verdict.INCOMPLETE, 3),
+    ):
         if verdict in verdicts:
             return code
     return 0

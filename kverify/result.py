@@ -75,7 +75,9 @@ class Result:
     @classmethod
     def error(cls, spec: str, variant: str, message: str) -> Result:
         """A result for a spec that could not be checked (a model or usage error)."""
-        return cls(spec=spec, variant=variant, verdict=Verdict.ERROR, reason=message, engine="")
+        return cls(
+            spec=spec, variant=variant, verdict=Verdict.ERROR, reason=message, engine=""
+        )
 
     @property
     def violated(self) -> list[str]:

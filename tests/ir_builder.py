@@ -52,7 +52,9 @@ class Builder:
     transitions: list[Transition] = field(default_factory=list)
     props: list[Property] = field(default_factory=list)
 
-    def var(self, name: str, lo: int, hi: int, init: int = 0, owner: int | None = None) -> int:
+    def var(
+        self, name: str, lo: int, hi: int, init: int = 0, owner: int | None = None
+    ) -> int:
         """A new integer slot (and variable of the same name); returns its index."""
         index = len(self.slots)
         self.slots.append(Slot(index, name, lo, hi, init, INT, owner))
@@ -62,7 +64,9 @@ class Builder:
         """A new process whose pc runs 0..end_pc; returns its pid."""
         pid = len(self.procs)
         pc_slot = len(self.slots)
-        self.slots.append(Slot(pc_slot, f"{name}.pc", 0, end_pc, 0, ValueType("pc"), pid))
+        self.slots.append(
+            Slot(pc_slot, f"{name}.pc", 0, end_pc, 0, ValueType("pc"), pid)
+        )
         self.procs.append(Process(pid, name, pc_slot, end_pc, daemon))
         return pid
 
@@ -103,7 +107,9 @@ class Builder:
         return tid
 
     def invariant(self, name: str, cond: ir.Expr, description: str = "") -> None:
-        self.props.append(Property(name, "invariant", expr=cond, description=description))
+        self.props.append(
+            Property(name, "invariant", expr=cond, description=description)
+        )
 
     def final(self, name: str, cond: ir.Expr) -> None:
         self.props.append(Property(name, "final", expr=cond))
@@ -116,7 +122,9 @@ class Builder:
     ) -> TransitionSystem:
         slots = tuple(self.slots)
         variables = tuple(
-            Variable(s.name, (s.index,), "scalar", s.owner) for s in slots if s.vtype.kind != "pc"
+            Variable(s.name, (s.index,), "scalar", s.owner)
+            for s in slots
+            if s.vtype.kind != "pc"
         )
         layout = Layout(slots, variables)
         props = list(self.props)
@@ -146,10 +154,24 @@ def counter_race() -> TransitionSystem:
     for name in ("cpu0", "cpu1"):
         pid = b.process(name, 2)
         tmp = b.var(f"{name}.tmp", 0, 2, owner=pid)
-        b.step(pid, 0, 1, [assign(tmp, read(x), 0, 2, "tmp")], "tmp = x",
-               KernelRef("kthread.c", 100, "inc"), ("inc",))
-        b.step(pid, 1, 2, [assign(x, binary("+", read(tmp), const(1)), 0, 2, "x")],
-               "x = tmp + 1", KernelRef("kthread.c", 101, "inc"), ("inc",))
+        b.step(
+            pid,
+            0,
+            1,
+            [assign(tmp, read(x), 0, 2, "tmp")],
+            "tmp = x",
+            KernelRef("kthread.c", 100, "inc"),
+            ("inc",),
+        )
+        b.step(
+            pid,
+            1,
+            2,
+            [assign(x, binary("+", read(tmp), const(1)), 0, 2, "x")],
+            "x = tmp + 1",
+            KernelRef("kthread.c", 101, "inc"),
+            ("inc",),
+        )
     b.final("no_lost_update", eq(x, 2))
     return b.build()
 
@@ -164,12 +186,26 @@ def locked_counter() -> TransitionSystem:
         pid = b.process(name, 4)
         pcs.append(b.procs[pid].pc_slot)
         tmp = b.var(f"{name}.tmp", 0, 2, owner=pid)
-        b.step(pid, 0, 1, [ir.Guard(eq(lock, 0)), assign(lock, const(1), 0, 1, "lock")], "lock")
+        b.step(
+            pid,
+            0,
+            1,
+            [ir.Guard(eq(lock, 0)), assign(lock, const(1), 0, 1, "lock")],
+            "lock",
+        )
         b.step(pid, 1, 2, [assign(tmp, read(x), 0, 2, "tmp")], "tmp = x")
-        b.step(pid, 2, 3, [assign(x, binary("+", read(tmp), const(1)), 0, 2, "x")], "x = tmp + 1")
+        b.step(
+            pid,
+            2,
+            3,
+            [assign(x, binary("+", read(tmp), const(1)), 0, 2, "x")],
+            "x = tmp + 1",
+        )
         b.step(pid, 3, 4, [assign(lock, const(0), 0, 1, "lock")], "unlock")
-    in_cs = [binary("&&", binary(">=", read(pc), const(1)), binary("<=", read(pc), const(3)))
-             for pc in pcs]
+    in_cs = [
+        binary("&&", binary(">=", read(pc), const(1)), binary("<=", read(pc), const(3)))
+        for pc in pcs
+    ]
     b.invariant("mutex", ir.Unary("!", binary("&&", in_cs[0], in_cs[1])))
     b.final("no_lost_update", eq(x, 2))
     return b.build()
@@ -183,8 +219,13 @@ def lock_order_deadlock() -> TransitionSystem:
         pid = b.process(name, 4)
         first, second = locks[order[0]], locks[order[1]]
         for k, lk in enumerate((first, second)):
-            b.step(pid, k, k + 1, [ir.Guard(eq(lk, 0)), assign(lk, const(1), 0, 1)],
-                   f"spin_lock({order[k]})")
+            b.step(
+                pid,
+                k,
+                k + 1,
+                [ir.Guard(eq(lk, 0)), assign(lk, const(1), 0, 1)],
+                f"spin_lock({order[k]})",
+            )
         b.step(pid, 2, 3, [assign(second, const(0), 0, 1)], f"spin_unlock({order[1]})")
         b.step(pid, 3, 4, [assign(first, const(0), 0, 1)], f"spin_unlock({order[0]})")
     return b.build()
@@ -196,8 +237,12 @@ def deep_invariant(limit: int = 3, top: int = 6) -> TransitionSystem:
     x = b.var("x", 0, top)
     pid = b.process("cpu0", top)
     for k in range(top):
-        b.step(pid, k, k + 1, [assign(x, binary("+", read(x), const(1)), 0, top)], "x++")
-    b.invariant("x_small", binary("<", read(x), const(limit)), "x stays below the limit")
+        b.step(
+            pid, k, k + 1, [assign(x, binary("+", read(x), const(1)), 0, top)], "x++"
+        )
+    b.invariant(
+        "x_small", binary("<", read(x), const(limit)), "x stays below the limit"
+    )
     return b.build()
 
 
@@ -217,8 +262,15 @@ def failing_check() -> TransitionSystem:
     p0 = b.process("cpu0", 1)
     b.step(p0, 0, 1, [assign(flag, const(1), 0, 1, "flag")], "flag = 1")
     p1 = b.process("cpu1", 1)
-    b.step(p1, 0, 1, [ir.Check("no_flag", eq(flag, 0), "WARN_ON(flag)")], "warn_on(flag)",
-           KernelRef("kthread.c", 777, "kthread_check"), ("kthread_check",))
+    b.step(
+        p1,
+        0,
+        1,
+        [ir.Check("no_flag", eq(flag, 0), "WARN_ON(flag)")],
+        "warn_on(flag)",
+        KernelRef("kthread.c", 777, "kthread_check"),
+        ("kthread_check",),
+    )
     b.check_prop("no_flag")
     return b.build()
 

@@ -97,7 +97,9 @@ def fire(system: TransitionSystem, t: Transition, state: State) -> State | None:
         elif isinstance(op, ir.Fail):
             raise Failure("model-error")
         else:
-            raise NotImplementedError(f"the oracle does not interpret {type(op).__name__}")
+            raise NotImplementedError(
+                f"the oracle does not interpret {type(op).__name__}"
+            )
     s[system.processes[t.pid].pc_slot] = t.pc_to
     return tuple(s)
 
@@ -113,7 +115,9 @@ class NaiveResult:
         self.shortest[prop] = min(length, self.shortest.get(prop, length))
 
 
-def _state_violations(system: TransitionSystem, state: State, kinds: tuple[str, ...]) -> set[str]:
+def _state_violations(
+    system: TransitionSystem, state: State, kinds: tuple[str, ...]
+) -> set[str]:
     bad = set()
     for prop in system.properties:
         if prop.kind in kinds and prop.expr is not None:

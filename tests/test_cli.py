@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import ir_builder as ex
 import pytest
 
-import ir_builder as ex
 from kverify import api
 from kverify.cli import main
 from kverify.errors import KverifyError, Location
@@ -29,14 +29,19 @@ def fake_load(path: str, variant: str | None = None):
     stem = Path(path).stem
     if stem == "broken":
         text = Path(path).read_text()
-        raise KverifyError("expected ';'", Location(path, 1, 5, text.splitlines()[0]), "add ';'")
+        raise KverifyError(
+            "expected ';'", Location(path, 1, 5, text.splitlines()[0]), "add ';'"
+        )
     if variant not in (None, "reference", "v5.13"):
         raise KverifyError(f"unknown variant {variant!r}")
     return SYSTEMS[stem]()
 
 
 def fake_variants(path: str):
-    return [("reference", "kthread.c as of v5.12"), ("v5.13", "fix mod_delayed_work race")]
+    return [
+        ("reference", "kthread.c as of v5.12"),
+        ("v5.13", "fix mod_delayed_work race"),
+    ]
 
 
 @pytest.fixture
@@ -54,7 +59,14 @@ def test_violation_exits_1_with_a_step_table(specs, capsys):
     assert main(["check", str(specs / "race.kvs")]) == 1
     out = capsys.readouterr().out
     lines = out.splitlines()
-    assert lines[0].split() == ["spec", "variant", "verdict", "states", "transitions", "seconds"]
+    assert lines[0].split() == [
+        "spec",
+        "variant",
+        "verdict",
+        "states",
+        "transitions",
+        "seconds",
+    ]
     assert lines[1].split()[:3] == ["counter", "reference", "violated"]
     assert "  violated    no_lost_update" in out
     assert "step | process | model line" in out
@@ -76,14 +88,30 @@ def test_json_single_and_several(specs, capsys):
     assert main(["check", str(specs / "race.kvs"), "--format", "json"]) == 1
     one = json.loads(capsys.readouterr().out)
     assert one["verdict"] == "violated" and one["trace"]["steps"]
-    assert main(["check", str(specs / "race.kvs"), str(specs / "locked.kvs"), "--format", "json"]) == 1
+    assert (
+        main(
+            [
+                "check",
+                str(specs / "race.kvs"),
+                str(specs / "locked.kvs"),
+                "--format",
+                "json",
+            ]
+        )
+        == 1
+    )
     both = json.loads(capsys.readouterr().out)
     assert [r["verdict"] for r in both] == ["violated", "holds"]
 
 
 def test_out_file(specs, tmp_path, capsys):
     out = tmp_path / "result.json"
-    assert main(["check", str(specs / "locked.kvs"), "--format", "json", "--out", str(out)]) == 0
+    assert (
+        main(
+            ["check", str(specs / "locked.kvs"), "--format", "json", "--out", str(out)]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == ""
     assert json.loads(out.read_text())["verdict"] == "holds"
 
@@ -131,7 +159,12 @@ def test_list_variants(specs, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [["check", "x.kvs", "--max-states", "-1"], ["check", "--format", "html"], ["frobnicate"], []],
+    [
+        ["check", "x.kvs", "--max-states", "-1"],
+        ["check", "--format", "html"],
+        ["frobnicate"],
+        [],
+    ],
 )
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
@@ -146,7 +179,12 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run(
         [sys.executable, "-m", "kverify", *args],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=60,
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from ir_builder import Builder
+from naive_explorer import explore
+
 from kverify.explore.compile import compile_system
 from kverify.explore.frontier import DfsFrontier
 from kverify.explore.search import search
@@ -14,7 +15,6 @@ from kverify.explore.store import StateStore
 from kverify.ir import expr as ir
 from kverify.ir.system import TransitionSystem
 from kverify.trace.replay import replay
-from naive_explorer import explore
 
 CHECKS = ("c0", "c1")
 
@@ -42,7 +42,9 @@ def int_expr(draw: st.DrawFn, slots: list[int], depth: int, dynamic: bool) -> ir
 
 
 def bool_expr(draw: st.DrawFn, slots: list[int], depth: int, dynamic: bool) -> ir.Expr:
-    kind = draw(st.sampled_from(["compare", "logic", "not"] if depth > 0 else ["compare"]))
+    kind = draw(
+        st.sampled_from(["compare", "logic", "not"] if depth > 0 else ["compare"])
+    )
     if kind == "compare":
         op = draw(st.sampled_from(["==", "!=", "<", "<="]))
         left = int_expr(draw, slots, max(depth - 1, 0), dynamic)
@@ -74,17 +76,23 @@ def systems(draw: st.DrawFn) -> TransitionSystem:
     b = Builder("random")
     slots = [
         b.var(f"v{k}", 0, hi, draw(st.integers(0, hi)))
-        for k, hi in enumerate(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+        for k, hi in enumerate(
+            draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+        )
     ]
     for p in range(draw(st.integers(2, 3))):
         end = draw(st.integers(1, 3))
         pid = b.process(f"p{p}", end, daemon=draw(st.booleans()) and p == 2)
         for pc in range(end):
             for _ in range(draw(st.integers(1, 2))):
-                ops = [operation(draw, b, slots) for _ in range(draw(st.integers(0, 2)))]
+                ops = [
+                    operation(draw, b, slots) for _ in range(draw(st.integers(0, 2)))
+                ]
                 b.step(pid, pc, draw(st.just(pc + 1) | st.integers(0, end)), ops)
     for k in range(draw(st.integers(0, 2))):
-        weak = ir.Binary("||", bool_expr(draw, slots, 1, False), bool_expr(draw, slots, 1, False))
+        weak = ir.Binary(
+            "||", bool_expr(draw, slots, 1, False), bool_expr(draw, slots, 1, False)
+        )
         b.invariant(f"inv{k}", weak)
     if draw(st.booleans()):
         b.final("fin", bool_expr(draw, slots, 1, False))

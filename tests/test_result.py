@@ -5,12 +5,22 @@ from __future__ import annotations
 import json
 
 import ir_builder as ex
+
 from kverify.api import check_system
 from kverify.report import exit_code
 from kverify.result import Result, Verdict
 
-REQUIRED = {"spec", "variant", "verdict", "states", "transitions", "seconds", "properties",
-            "violated", "trace"}
+REQUIRED = {
+    "spec",
+    "variant",
+    "verdict",
+    "states",
+    "transitions",
+    "seconds",
+    "properties",
+    "violated",
+    "trace",
+}
 
 
 def test_json_of_a_violation():
@@ -27,7 +37,11 @@ def test_json_of_a_violation():
 
 def test_json_of_a_proof_and_of_a_limit():
     holds = check_system(ex.locked_counter()).to_json()
-    assert holds["verdict"] == "holds" and holds["trace"] is None and holds["violated"] == []
+    assert (
+        holds["verdict"] == "holds"
+        and holds["trace"] is None
+        and holds["violated"] == []
+    )
     limited = check_system(ex.counters(2, 4), max_states=3).to_json()
     assert limited["verdict"] == "incomplete"
     assert limited["limit"] == "max-states limit 3 reached"

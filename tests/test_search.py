@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 import ir_builder as ex
+import pytest
+from naive_explorer import explore
+
 from kverify.errors import KverifyError
 from kverify.explore.compile import compile_system
 from kverify.explore.frontier import BfsFrontier, DfsFrontier
@@ -13,7 +14,6 @@ from kverify.explore.store import StateStore
 from kverify.ir.system import TransitionSystem
 from kverify.result import Result, Stats, Verdict
 from kverify.trace.replay import replay
-from naive_explorer import explore
 
 EXAMPLES = [
     ex.counter_race,
@@ -106,7 +106,11 @@ def test_no_deadlock_check_when_disabled():
 def test_invariant_violated_at_depth_three():
     result = run(ex.deep_invariant())
     v = result.violations[0]
-    assert (v.prop, v.kind, v.message) == ("x_small", "invariant", "x stays below the limit")
+    assert (v.prop, v.kind, v.message) == (
+        "x_small",
+        "invariant",
+        "x stays below the limit",
+    )
     assert v.trace is not None and len(v.trace.steps) == 3
     # the violating state is not expanded
     assert result.stats.states == 4
@@ -129,7 +133,10 @@ def test_failed_check_is_a_violation_of_its_property():
     assert result.violated == ["no_flag"]
     v = result.violations[0]
     assert v.kind == "assert" and "WARN_ON(flag)" in v.message
-    assert v.trace is not None and [s.process for s in v.trace.steps] == ["cpu0", "cpu1"]
+    assert v.trace is not None and [s.process for s in v.trace.steps] == [
+        "cpu0",
+        "cpu1",
+    ]
 
 
 def test_max_states_gives_incomplete():

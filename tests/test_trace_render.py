@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import ir_builder as ex
+
 from kverify.api import check_system
 from kverify.ir.system import KernelRef, SourceRef
 from kverify.trace.cpu import render_cpu
@@ -48,33 +49,65 @@ def test_cpu_columns():
     )
 
 
-def _step(pid: int, label: str, function: str | None, stack: tuple[str, ...], line: int) -> TraceStep:
+def _step(
+    pid: int, label: str, function: str | None, stack: tuple[str, ...], line: int
+) -> TraceStep:
     kernel = KernelRef("kthread.c", line, function) if function else None
     return TraceStep(
-        tid=0, pid=pid, process=f"cpu{pid}", label=label, source=SourceRef("m.kvl", line, 1),
-        kernel=kernel, stack=stack, state=(0,), changes={"x": "1"},
+        tid=0,
+        pid=pid,
+        process=f"cpu{pid}",
+        label=label,
+        source=SourceRef("m.kvl", line, 1),
+        kernel=kernel,
+        stack=stack,
+        state=(0,),
+        changes={"x": "1"},
     )
 
 
 def test_cpu_columns_nest_wrap_and_show_function_changes():
-    long_label = "__kthread_cancel_work(work, true, &flags) /* drops and retakes the lock */"
+    long_label = (
+        "__kthread_cancel_work(work, true, &flags) /* drops and retakes the lock */"
+    )
     trace = Trace(
         initial=(0,),
         initial_values={"x": "0"},
         processes=("cpu0", "cpu1", "worker", "timer"),
         steps=(
-            _step(0, "raw_spin_lock_irqsave(&worker->lock, flags)", "kthread_mod_delayed_work",
-                  ("kthread_mod_delayed_work",), 1057),
-            _step(0, long_label, "__kthread_cancel_work",
-                  ("kthread_mod_delayed_work", "__kthread_cancel_work"), 1070),
+            _step(
+                0,
+                "raw_spin_lock_irqsave(&worker->lock, flags)",
+                "kthread_mod_delayed_work",
+                ("kthread_mod_delayed_work",),
+                1057,
+            ),
+            _step(
+                0,
+                long_label,
+                "__kthread_cancel_work",
+                ("kthread_mod_delayed_work", "__kthread_cancel_work"),
+                1070,
+            ),
             _step(3, "fire", None, (), 5),
-            _step(0, "ret = true", "kthread_mod_delayed_work", ("kthread_mod_delayed_work",), 1071),
+            _step(
+                0,
+                "ret = true",
+                "kthread_mod_delayed_work",
+                ("kthread_mod_delayed_work",),
+                1071,
+            ),
         ),
         violation=TraceViolation("no_double_queue", "warn", "work queued twice"),
     )
     text = render_cpu(trace)
     lines = text.splitlines()
-    assert [c.strip() for c in lines[0].split(" | ")] == ["cpu0", "cpu1", "worker", "timer"]
+    assert [c.strip() for c in lines[0].split(" | ")] == [
+        "cpu0",
+        "cpu1",
+        "worker",
+        "timer",
+    ]
     body = [line.split(" | ")[0].rstrip() for line in lines[2:8]]
     assert body[0] == "kthread_mod_delayed_work()"
     assert body[1] == "  raw_spin_lock_irqsave(&worker->lock,"
@@ -84,7 +117,9 @@ def test_cpu_columns_nest_wrap_and_show_function_changes():
     assert all(len(cell) <= 40 for line in lines[2:-1] for cell in line.split(" | "))
     assert lines[9].split(" | ")[3] == "fire"
     assert lines[-1] == "no_double_queue violated: work queued twice"
-    assert text.count("kthread_mod_delayed_work()") == 2  # entered again after the callee
+    assert (
+        text.count("kthread_mod_delayed_work()") == 2
+    )  # entered again after the callee
 
 
 def test_json_trace():

@@ -195,6 +195,8 @@ class _Emitter:
             if e.op in ("/", "%"):
                 fn = "_div" if e.op == "/" else "_mod"
                 return f"{fn}(n, {a}, {b}, {e.op!r})"
+            if e.op in ("&&", "||"):
+                return f"(1 if ({a}) {_PY_BINARY[e.op]} ({b}) else 0)"
             return f"({a} {_PY_BINARY[e.op]} {b})"
         if isinstance(e, ir.Ite):
             return f"({self.expr(e.then)} if {self.expr(e.cond)} else {self.expr(e.other)})"

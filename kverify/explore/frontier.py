@@ -7,7 +7,8 @@ container, so the search loop calls straight into C.  One search loop serves eve
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 
 class Frontier(Protocol):

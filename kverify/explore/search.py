@@ -103,7 +103,9 @@ class _Search:
         self.found: dict[str, Violation] = {}
         self.kinds = {p.name: p.kind for p in self.system.properties}
         self.transitions = 0
-        self.truncated = False  # a state at max_depth had successors that were not stored
+        self.truncated = (
+            False  # a state at max_depth had successors that were not stored
+        )
         self.started = 0.0
 
     # ------------------------------------------------------------------ driver
@@ -135,10 +137,14 @@ class _Search:
 
     # ------------------------------------------------------------------ the hot loop
 
-    def _explore(self) -> None:  # noqa: C901 - kept in one piece for speed
+    def _explore(self) -> None:
         compiled, store, frontier = self.compiled, self.store, self.frontier
         index, packed = store.index, store.packed
-        add_parent, add_via, add_depth = store.parent.append, store.via.append, store.depth.append
+        add_parent, add_via, add_depth = (
+            store.parent.append,
+            store.via.append,
+            store.depth.append,
+        )
         depths = store.depth
         pack, unpack = compiled.packer.pack, compiled.packer.unpack
         push, pop = frontier.push, frontier.pop
@@ -146,7 +152,9 @@ class _Search:
         invariants = tuple(compiled.invariants)
         max_states = _cap(self.limits.max_states)
         max_depth = _cap(self.limits.max_depth)
-        deadline = self.started + (self.limits.time_limit if self.limits.time_limit is not None else math.inf)
+        deadline = self.started + (
+            self.limits.time_limit if self.limits.time_limit is not None else math.inf
+        )
         clock = time.perf_counter
         transitions = 0
         expanded = 0
@@ -203,7 +211,9 @@ class _Search:
 
     # ------------------------------------------------------------------ property checks
 
-    def _violates(self, i: int, state: State, invariants: tuple[tuple[str, object], ...]) -> bool:
+    def _violates(
+        self, i: int, state: State, invariants: tuple[tuple[str, object], ...]
+    ) -> bool:
         bad = False
         for name, pred in invariants:
             try:
@@ -244,7 +254,10 @@ class _Search:
             pc = state[p.pc_slot]
             if p.daemon or pc == p.end_pc:
                 continue
-            labels = [f"`{t.label}` ({t.source.file}:{t.source.line})" for t in table[p.pid].get(pc, [])]
+            labels = [
+                f"`{t.label}` ({t.source.file}:{t.source.line})"
+                for t in table[p.pid].get(pc, [])
+            ]
             where = " or ".join(labels) if labels else f"pc {pc}"
             parts.append(f"{p.name} at {where}")
         return "no process can move: " + "; ".join(parts)
@@ -254,14 +267,18 @@ class _Search:
     def _record(self, i: int, prop: str, message: str, kind: str = "") -> None:
         if prop in self.found:
             return
-        kind = kind or self.kinds.get(prop, "model-error" if prop == "model-error" else "invariant")
+        kind = kind or self.kinds.get(
+            prop, "model-error" if prop == "model-error" else "invariant"
+        )
         trace = self._trace(i, TraceViolation(prop, kind, message))
         self.found[prop] = Violation(prop, kind, message, trace)
 
     def _record_failure(self, i: int, tid: int, state: State, exc: StepFailure) -> None:
         if exc.prop in self.found:
             return
-        kind = self.kinds.get(exc.prop, "model-error" if isinstance(exc, ModelError) else "assert")
+        kind = self.kinds.get(
+            exc.prop, "model-error" if isinstance(exc, ModelError) else "assert"
+        )
         reached = exc.state if exc.state is not None else state
         t = self.system.transitions[tid]
         message = f"{exc.message} (at `{t.label}`, {t.source.file}:{t.source.line})"
@@ -278,7 +295,9 @@ class _Search:
         if last is not None:
             path.append(last)
         initial = unpack(self.store.packed[root])
-        return build_trace(self.system, initial, path, violation, partial_last=last is not None)
+        return build_trace(
+            self.system, initial, path, violation, partial_last=last is not None
+        )
 
     # ------------------------------------------------------------------ result
 
@@ -316,5 +335,5 @@ class _Search:
         )
 
 
-def _cap(limit: int | float | None) -> int:
+def _cap(limit: float | None) -> int:
     return int(limit) if limit is not None else 1 << 62

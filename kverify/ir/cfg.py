@@ -93,13 +93,14 @@ class StepCutter:
         node that is not: the next step's start."""
         out: list[_Path] = []
         # (node, ops so far, nodes so far, region being run, whether the action is taken,
-        #  where the region's ops begin)
-        Item = tuple[int, list[ir.Op], list[int], "int | None", bool, int]
-        stack: list[Item] = [(start, [], [], None, False, 0)]
+        #  where the region's ops begin, where the action is in the nodes so far)
+        Item = tuple[int, list[ir.Op], list[int], "int | None", bool, int, int]
+        stack: list[Item] = [(start, [], [], None, False, 0, 0)]
         while stack:
-            nid, ops, seen, region, taken, mark = stack.pop()
+            nid, ops, seen, region, taken, mark, first = stack.pop()
             node = self.g.nodes[nid]
-            if nid in seen:
+            # a node met twice with no action in between: silent code that loops forever
+            if nid in seen[first:]:
                 raise KverifyError(
                     "a loop that never touches shared state (it would run forever in one step)",
                     node.location,
@@ -109,6 +110,7 @@ class StepCutter:
                 taken = True
                 region = node.atomic if node.region_entry else None
                 mark = len(ops)
+                first = len(seen)
             if node.is_await and region is not None and node.atomic == region and any(
                 not isinstance(op, ir.Guard) for op in ops[mark:]
             ):
@@ -117,6 +119,13 @@ class StepCutter:
                     node.location,
                     "move the await to the start of the atomic block, or split the block",
                 )
+            if taken and region is None and node.kind == "choice" and seen and any(
+                not self.silent(nxt) for nxt in node.succ
+            ):
+                # A choice between branches that read shared state (an if's two guards) is
+                # decided by the next step, not this one: stop in front of it.
+                out.append(_Path(ops, seen, nid))
+                continue
             ops = ops + node.ops
             seen = seen + [nid]
             if node.kind == "end":
@@ -126,7 +135,7 @@ class StepCutter:
                 nnode = self.g.nodes[nxt]
                 inside = region is not None and nnode.atomic == region and not nnode.region_entry
                 if inside or not taken or self.silent(nxt):
-                    stack.append((nxt, ops, seen, region if inside else None, taken, mark))
+                    stack.append((nxt, ops, seen, region if inside else None, taken, mark, first))
                 else:
                     out.append(_Path(ops, seen, nxt))
         return out

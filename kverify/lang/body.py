@@ -20,6 +20,9 @@ _BUILTINS = {
 }  # fmt: skip
 
 
+_PURE_BUILTINS = {"list_empty", "list_first_entry", "list_next_entry", "container_of"}
+
+
 def _not(e: ir.Expr) -> ir.Expr:
     return ir.Unary("!", e)
 
@@ -54,7 +57,7 @@ class Body:
             label=text,
             source=SourceRef(span.file, span.line, span.col),
             kernel=self.kernel,
-            stack=tuple(f.name for f in self.frames[1:]),
+            stack=tuple(f.name for f in self.frames[1:] if not f.library),
             atomic=self.atomic,
             location=self.low.loc(span),
         )
@@ -95,11 +98,13 @@ class Body:
             return ir.Const(self.low.consts[name])
         if name in self.low.members:
             return ir.Const(self.low.members[name][1])
+        if name in self.low.process_tasks:
+            return Inst("task_struct", ir.Const(self.low.process_tasks[name]), name)
         if name == "current":
             if self.task is None:
                 raise self.low.error("'current' has no task here", span,
                                      "only process code runs on a task (declare struct task_struct)")
-            return ir.Const(self.task)
+            return Inst("task_struct", ir.Const(self.task), "current")
         raise self.low.error(f"unknown name {name!r}", span, self._suggest(name))
 
     def _suggest(self, name: str) -> str:
@@ -679,9 +684,9 @@ class Body:
             if isinstance(found, (ir.Const,)):
                 if e.ident in self.low.members:
                     return found, self.low.members[e.ident][0]
-                if e.ident == "current":
-                    return found, ref_to("task_struct")
                 return found, INT
+            if isinstance(found, Inst) and (e.ident in self.low.process_tasks or e.ident == "current"):
+                return found.num, ref_to("task_struct")  # a process name stands for its task
             return self.read(found, e)
         if isinstance(e, (ast.Field, ast.Index)):
             return self.read(self.place(e), e)
@@ -726,7 +731,8 @@ class Body:
         return ir.Unary(e.op, arg), INT
 
     def _has_call(self, e: ast.Expr) -> bool:
-        if isinstance(e, ast.Call):
+        """Whether evaluating ``e`` runs a function (pure builtins do not)."""
+        if isinstance(e, ast.Call) and e.func not in _PURE_BUILTINS:
             return True
         for child in getattr(e, "__dataclass_fields__", {}):
             value = getattr(e, child)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kverify.errors import KverifyError, Location
 from kverify.explore.compile import StepFailure, compile_system
-from kverify.ir.cfg import StepCutter
+from kverify.ir.cfg import Graph, StepCutter
 from kverify.ir.system import (
     Layout, Process, Property, Slot, SourceRef, State, Transition, TransitionSystem, ValueType, Variable,
 )  # fmt: skip
@@ -105,10 +105,12 @@ class _Assembler:
     def _tasks(self) -> list[int | None]:
         if "task_struct" not in self.low.structs:
             return [None] * len(self.low.processes)
-        return [
-            self.low._alloc_inst(f"{p.name}.task", "task_struct", None, False)  # noqa: SLF001
-            for p in self.low.processes
-        ]
+        tasks: list[int | None] = []
+        for p in self.low.processes:
+            num = self.low._alloc_inst(p.name, "task_struct", None, False)  # noqa: SLF001
+            self.low.process_tasks[p.name] = num
+            tasks.append(num)
+        return tasks
 
     def _graph(self, pid: int, name: str, body: ast.Block, span: ast.Span, task: int | None) -> tuple[Body, int]:
         pc = self.low.new_slot(f"{name}.pc", Type("int", 0, 0), pid, False)
@@ -124,7 +126,8 @@ class _Assembler:
         init_body = None
         if low.inits:
             block = ast.Block(tuple(s for i in low.inits for s in i.body.body), low.inits[0].span)
-            init_body = self._graph(init_pid, "init", block, low.inits[0].span, None)
+            init_task = low._alloc_inst("init", "task_struct", None, False) if "task_struct" in low.structs else None  # noqa: SLF001
+            init_body = self._graph(init_pid, "init", block, low.inits[0].span, init_task)
         props = self._state_properties()
         for body, _ in bodies + ([init_body] if init_body else []):
             for node in body.g.nodes:
@@ -138,10 +141,13 @@ class _Assembler:
             target = init_transitions if pid == init_pid else transitions
             trans, pcs = cutter.transitions(len(target), pc)
             target.extend(trans)
+            for node in graph.nodes:  # a process that loops forever still has an end pc
+                if node.kind == "end" and node.nid not in pcs:
+                    pcs[node.nid] = len(pcs)
             end_pc = next(v for nid, v in pcs.items() if graph.nodes[nid].kind == "end")
             names = [""] * len(pcs)
             for nid, v in pcs.items():
-                names[v] = graph.nodes[nid].label or "(start)"
+                names[v] = graph.nodes[nid].label or _choice_label(graph, nid) or "(start)"
             self.pc_names[pc] = tuple(names)
             low.slots[pc].hi = len(pcs) - 1
             decl_name = low.processes[pid].name if pid < init_pid else "init"
@@ -160,7 +166,7 @@ class _Assembler:
         )
         if init_body is None:
             return base
-        initial = self._run_init(layout, processes[init_pid], init_transitions)
+        initial = self._run_init(layout, processes, init_pid, init_transitions)
         from dataclasses import replace
 
         return replace(base, initial_states=tuple(initial))
@@ -227,8 +233,10 @@ class _Assembler:
             variables.append(Variable(low.slots[pc].name, (pc,), "pc", low.slots[pc].owner))
         return Layout(tuple(slots), tuple(variables))
 
-    def _run_init(self, layout: Layout, proc: Process, transitions: list[Transition]) -> list[State]:
-        system = TransitionSystem("init", self.low.variant, layout, (proc,), tuple(transitions),
+    def _run_init(self, layout: Layout, processes: list[Process], init_pid: int,
+                  transitions: list[Transition]) -> list[State]:
+        proc = processes[init_pid]  # the init transitions carry pid init_pid
+        system = TransitionSystem("init", self.low.variant, layout, tuple(processes), tuple(transitions),
                                   (layout.initial(),), (), check_deadlock=False)
         compiled = compile_system(system)
         start = layout.initial()
@@ -260,6 +268,18 @@ class _Assembler:
             if len(seen) > INIT_STATE_LIMIT:
                 raise KverifyError("the init block has too many outcomes", None, "reduce the choices in init")
         return sorted(ends)
+
+
+def _choice_label(graph: Graph, nid: int) -> str:
+    """A pc in front of a choice (an if or a loop test on shared state) is named after it."""
+    node = graph.nodes[nid]
+    if node.kind != "choice":
+        return ""
+    for nxt in node.succ:
+        label = graph.nodes[nxt].label
+        if label:
+            return label.removesuffix(" [no]").removesuffix(" [exit]")
+    return ""
 
 
 def _src_loc(src: SourceRef) -> Location | None:

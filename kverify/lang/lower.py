@@ -158,6 +158,7 @@ class Lowering:
         self.prop_decls: list[ast.PropertyDecl] = []
         self.allow: set[str] = set()
         self.title = ""
+        self.process_tasks: dict[str, int] = {}
         self.atomic_depth = 0
         self.atomic_count = 0
         self._collect(units)
@@ -192,6 +193,10 @@ class Lowering:
 
     def _collect(self, units: list[tuple[ast.Unit, bool]]) -> None:
         overrides: dict[str, dict[str, ast.FuncDef]] = {}
+        for unit, _ in units:  # struct names first: pointers may name a struct declared later
+            for item in unit.items:
+                if isinstance(item, ast.StructDecl) and item.name not in self.structs:
+                    self.structs[item.name] = StructInfo(item.name, {}, -1)
         for unit, library in units:
             for item in unit.items:
                 self._declare(item, library, overrides)
@@ -261,18 +266,18 @@ class Lowering:
             self.members[member] = (t, k)
 
     def _declare_struct(self, item: ast.StructDecl) -> None:
-        if item.name in self.structs:
+        info = self.structs[item.name]
+        if info.size >= 0:
             raise self.error(f"struct {item.name!r} is declared twice", item.span)
-        info = StructInfo(item.name, {}, 0)
-        self.structs[item.name] = info  # visible to its own pointer fields
         offset = 0
         ghosts = set()
         for f in item.fields:
             if f.name in info.fields:
                 raise self.error(f"field {f.name!r} is declared twice in struct {item.name}", f.span)
             t = self.resolve_type(f.type, f.dims)
-            if t.kind == "struct" and t.name == item.name:
-                raise self.error(f"struct {item.name} contains itself", f.span, "use a pointer")
+            if t.kind == "struct" and self.structs[t.name].size < 0:
+                raise self.error(f"struct {t.name} is used before its declaration is complete", f.span,
+                                 "declare it first, or use a pointer")
             if t.kind == "list_node":
                 if info.node_field is not None:
                     raise self.error("a struct may have only one list_node field", f.span)

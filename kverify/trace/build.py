@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from kverify.ir.system import State, TransitionSystem
 from kverify.trace.model import Trace, TraceStep, TraceViolation

@@ -48,7 +48,9 @@ def _rows(trace: Trace, width: int) -> list[Row]:
         function, depth = _function(step)
         if function is not None and current.get(step.pid) != function:
             indent = INDENT * depth
-            rows.append((step.pid, indent + shorten(function + "()", width - len(indent))))
+            rows.append(
+                (step.pid, indent + shorten(function + "()", width - len(indent)))
+            )
         current[step.pid] = function
         indent = INDENT * (depth + 1) if function is not None else ""
         rows.extend((step.pid, text) for text in _wrap(_statement(step), indent, width))

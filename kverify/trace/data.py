@@ -15,7 +15,11 @@ def trace_to_json(trace: Trace) -> dict[str, Any]:
         "steps": [_step_json(k, step) for k, step in enumerate(trace.steps, start=1)],
         "loop": trace.loop,
         "violation": (
-            {"property": violation.prop, "kind": violation.kind, "message": violation.message}
+            {
+                "property": violation.prop,
+                "kind": violation.kind,
+                "message": violation.message,
+            }
             if violation is not None
             else None
         ),

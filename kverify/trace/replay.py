@@ -25,7 +25,9 @@ def replay(system: TransitionSystem, compiled: CompiledSystem, trace: Trace) -> 
     state = trace.initial
     for number, step in enumerate(trace.steps, start=1):
         if step.partial and number != len(trace.steps):
-            raise ReplayError(f"step {number} stopped in the middle but is not the last step")
+            raise ReplayError(
+                f"step {number} stopped in the middle but is not the last step"
+            )
         state = _replay_step(system, compiled, state, number, step, trace.violation)
     last_partial = bool(trace.steps) and trace.steps[-1].partial
     if trace.violation is not None and not last_partial:
@@ -51,11 +53,15 @@ def _replay_step(
         after = compiled.steps[step.tid](state)
     except StepFailure as exc:
         if not step.partial:
-            raise ReplayError(f"step {number}: `{t.label}` failed: {exc.message}") from exc
+            raise ReplayError(
+                f"step {number}: `{t.label}` failed: {exc.message}"
+            ) from exc
         _confirm_failure(number, step, exc, violation)
         return step.state
     if step.partial:
-        raise ReplayError(f"step {number}: `{t.label}` was expected to fail but did not")
+        raise ReplayError(
+            f"step {number}: `{t.label}` was expected to fail but did not"
+        )
     if after is None:
         raise ReplayError(f"step {number}: `{t.label}` is not enabled")
     if after != step.state:

@@ -64,7 +64,9 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
     widths[-1] = 0  # the last column is never padded
 
     def fmt(row: tuple[str, ...]) -> str:
-        cells = [row[0].rjust(widths[0])] + [cell.ljust(w) for cell, w in zip(row[1:], widths[1:])]
+        cells = [row[0].rjust(widths[0])] + [
+            cell.ljust(w) for cell, w in zip(row[1:], widths[1:])
+        ]
         return " | ".join(cells).rstrip()
 
     rule = "-+-".join("-" * max(w, len(h)) for w, h in zip(widths, rows[0]))
