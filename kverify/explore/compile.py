@@ -255,9 +255,17 @@ class _Emitter:
 
 
 def _function_source(name: str, pc_slot: int, pc_to: int, ops: tuple[ir.Op, ...], em: _Emitter) -> str:
-    body = ["n = list(s)"]
+    # Guards and checks before the first write read the state tuple itself: a disabled step
+    # then costs no copy.
+    body = ["n = s"]
+    copied = False
     for op in ops:
+        if not copied and isinstance(op, (ir.Assign, ir.ListInsert, ir.ListRemove)):
+            body.append("n = list(n)")
+            copied = True
         body.extend(em.op(op))
+    if not copied:
+        body.append("n = list(n)")
     body.append(f"n[{pc_slot}] = {pc_to}")
     body.append("return tuple(n)")
     return f"def {name}(s):\n" + "".join(f"    {line}\n" for line in body)

@@ -81,7 +81,7 @@ class Variable:
 
     name: str
     slots: tuple[int, ...]
-    kind: str  # "scalar" or "list"
+    kind: str  # "scalar", "list", "pc", or "local" (a function's local: shared between calls)
     owner: int | None = None
     ghost: bool = False
 
@@ -108,11 +108,15 @@ class Layout:
         return {v.name: v.show(state, self) for v in self.variables}
 
     def changes(self, before: State, after: State) -> dict[str, str]:
-        """The variables whose value differs between two states (new value, shown as text)."""
+        """The visible variables whose value differs between two states (new value as text).
+
+        Program counters and the locals of called functions are left out: a reader follows
+        them through the statements of the trace, and the slots of locals are reused by
+        successive calls."""
         return {
             v.name: v.show(after, self)
             for v in self.variables
-            if any(before[i] != after[i] for i in v.slots)
+            if v.kind not in ("pc", "local") and any(before[i] != after[i] for i in v.slots)
         }
 
 

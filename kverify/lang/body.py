@@ -45,6 +45,7 @@ class Body:
         self.temps: list[int] = []
         self.atomic: int | None = None
         self.instances: dict[str, int] = {}
+        self.pool: dict[Type, list[int]] = {}  # free local slots, by type, for the next call
 
     # ------------------------------------------------------------------ graph building
 
@@ -127,12 +128,20 @@ class Body:
         fname = "" if len(self.frames) == 1 else f"{self.frame.name}."
         full = f"{self.pname}.{fname}{name}{suffix}"
         shared = t.kind in ("struct", "list_head") or (t.kind == "array" and t.elem is not None and t.elem.kind == "struct")
+        if t.scalar and len(self.frames) > 1 and self.pool.get(t):
+            slot = self.pool[t].pop()
+            self.frame.locals.append(slot)
+            place = Scalar(ir.Static(slot), t, full)
+            scope[name] = place
+            return place
         before = len(self.low.slots)
         place = self.low.allocate(full, t, None if shared else self.pid, ghost, span)
         if not shared:
             new = range(before, len(self.low.slots))
             self.local_slots.update(new)
             self.frame.locals.extend(new)
+            if len(self.frames) > 1:
+                self._mark_local(new)
         scope[name] = place
         return place
 
@@ -179,10 +188,23 @@ class Body:
         self.release_temps()
         self.stmt_span, self.kernel = saved_span, saved_kernel
 
+    def _mark_local(self, slots: range | list[int]) -> None:
+        """Locals of called functions are hidden from trace changes (their slots are reused)."""
+        wanted = set(slots)
+        for var in self.low.vars:
+            if wanted.intersection(var.slots):
+                var.kind = "local"
+
+    def _free(self, slots: list[int]) -> None:
+        """Give reset local slots back for the next call to reuse."""
+        for k in slots:
+            self.pool.setdefault(self.low.slots[k].type, []).append(k)
+
     def release_temps(self) -> None:
         if self.temps:
             ops: list[ir.Op] = [ir.Assign(ir.Static(t), ir.Const(self.low.slots[t].init), -(2**31), 2**31, "") for t in self.temps]
             self.emit(ops, label="")
+            self._free(self.temps)
             self.temps = []
 
     def stmt_block(self, s: ast.Block) -> None:
@@ -453,9 +475,14 @@ class Body:
         count = self.instances.get(f"ret.{what}", 0) + 1
         self.instances[f"ret.{what}"] = count
         name = f"{self.pname}.{what}()" + (f"#{count}" if count > 1 else "")
+        if self.pool.get(t):
+            slot = self.pool[t].pop()
+            self.temps.append(slot)
+            return Scalar(ir.Static(slot), t, name)
         place = self.low.allocate(name, t, self.pid, False, ast.NOSPAN)
         assert isinstance(place, Scalar)
         slot = self._slot(place)
+        self._mark_local([slot])
         self.local_slots.add(slot)
         self.temps.append(slot)
         return place
@@ -490,6 +517,7 @@ class Body:
         ]
         if resets:
             self.emit(resets, label="")
+        self._free(frame.locals)
         self.frames.pop()
         self.kernel, self.label_override, self.stmt_span = saved
         self.temps = saved_temps

@@ -228,7 +228,7 @@ class _Assembler:
                 vtype = ValueType("node", ("(none)",) + tuple(head_names.get(first, "?") for first, _ in heads))
                 hi = len(heads)
             slots.append(Slot(k, spec.name, spec.lo, hi, spec.init, vtype, spec.owner, spec.ghost))
-        variables = [Variable(v.name, tuple(v.slots), "list" if v.kind == "list" else "scalar", v.owner, v.ghost) for v in low.vars]
+        variables = [Variable(v.name, tuple(v.slots), v.kind if v.kind in ("list", "local") else "scalar", v.owner, v.ghost) for v in low.vars]
         for pc in self.pc_names:
             variables.append(Variable(low.slots[pc].name, (pc,), "pc", low.slots[pc].owner))
         return Layout(tuple(slots), tuple(variables))
