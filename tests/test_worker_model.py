@@ -27,6 +27,8 @@ RACE = {"canceling_blocks_queueing"}
 EXPECTED = {
     ("mod_vs_cancel", "reference"): RACE,
     ("mod_vs_cancel", "v5.13"): set(),
+    ("mod_vs_cancel_symptoms", "reference"): {"cancel_sync_postcondition", "timer_fn_work_queued", "deadlock"},
+    ("mod_vs_cancel_symptoms", "v5.13"): set(),
     ("queue_flush_cancel", "reference"): set(),
     ("queue_flush_cancel", "v5.13"): set(),
     ("delayed_callers_2", "reference"): RACE,
@@ -105,3 +107,18 @@ def test_golden_cpu_trace(results) -> None:
         golden.write_text(rendered)
     assert golden.exists(), "run with KVERIFY_UPDATE_GOLDEN=1 to create the golden file"
     assert rendered == golden.read_text()
+
+
+def test_ignore_names_a_real_property(tmp_path: Path) -> None:
+    from kverify.errors import KverifyError
+
+    spec = tmp_path / "s.kvs"
+    text = (SPECS / "mod_vs_cancel_symptoms.kvs").read_text()
+    text = text.replace('use "../models/', f'use "{ROOT}/models/').replace(
+        "ignore canceling_blocks_queueing;", "ignore canceling_blocks_queuing;"
+    )
+    spec.write_text(text)
+    with pytest.raises(KverifyError) as err:
+        load_system(str(spec))
+    assert "no assert or WARN named 'canceling_blocks_queuing'" in err.value.render()
+    assert ":9:1:" in err.value.render()

@@ -381,6 +381,14 @@ class PropertyDecl:
 
 
 @dataclass(frozen=True)
+class IgnoreDecl:
+    """``ignore NAME;`` in a spec: the model's assert or WARN of that name is not checked."""
+
+    prop: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class AllowDecl:
     what: str  # "deadlock"
     span: Span = _span()
@@ -388,7 +396,7 @@ class AllowDecl:
 
 Decl = Union[
     Include, Use, Source, SpecName, EnumDecl, StructDecl, ConstDecl, GlobalDecl, FuncDef,
-    VariantDecl, ProcessDecl, InitDecl, PropertyDecl, AllowDecl,
+    VariantDecl, ProcessDecl, InitDecl, PropertyDecl, AllowDecl, IgnoreDecl,
 ]  # fmt: skip
 
 

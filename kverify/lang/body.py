@@ -414,20 +414,33 @@ class Body:
     def stmt_assertstmt(self, s: ast.AssertStmt) -> None:
         cond, _ = self.value(s.cond, scalar=True)
         name = s.name or f"assert@{s.span.file.rsplit('/', 1)[-1]}:{s.span.line}"
+        if self.is_ignored(name):
+            return
         self.register(name, "assert", s.span, self.low.text(s.span))
         self.emit([ir.Check(name, cond, f"assertion failed: {self.low.text(s.cond.span)}")])
 
-    def warn_check(self, kind: str, cond: ir.Expr, name: str | None, span: ast.Span) -> ir.Check:
+    def is_ignored(self, name: str) -> bool:
+        """Whether the spec said ``ignore NAME;`` (the check then costs nothing: no step)."""
+        if name in self.low.ignored:
+            self.low.ignored_seen.add(name)
+            return True
+        return False
+
+    def warn_check(self, kind: str, cond: ir.Expr, name: str | None, span: ast.Span) -> ir.Op:
         where = self.kernel.function if self.kernel else self.frame.name
         line = f"@{self.kernel.line}" if self.kernel else f"@{span.file.rsplit('/', 1)[-1]}:{span.line}"
         pname = name or f"{where}:{kind.upper()}{line}"
         text = f"{kind.upper()}({self.low.text(span).split('(', 1)[-1].rsplit(')', 1)[0]})"
+        if self.is_ignored(pname):
+            return ir.Guard(ir.Const(1))
         self.register(pname, "warn", span, text)
         return ir.Check(pname, _not(cond), f"{text} fired in {where}")
 
     def stmt_warn(self, s: ast.Warn) -> None:
         cond, _ = self.value(s.cond, scalar=True)
-        self.emit([self.warn_check(s.kind, cond, s.name, s.span)])
+        check = self.warn_check(s.kind, cond, s.name, s.span)
+        if isinstance(check, ir.Check):
+            self.emit([check])
 
     def register(self, name: str, kind: str, span: ast.Span, text: str) -> None:
         if name not in self.low.properties:

@@ -129,6 +129,10 @@ class _Assembler:
             init_task = low._alloc_inst("init", "task_struct", None, False) if "task_struct" in low.structs else None  # noqa: SLF001
             init_body = self._graph(init_pid, "init", block, low.inits[0].span, init_task)
         props = self._state_properties()
+        for name, decl in low.ignored.items():
+            if name not in low.ignored_seen:
+                raise low.error(f"ignore: the model has no assert or WARN named {name!r}", decl.span,
+                                "ignore names a property of the model's code; see the verdict list")
         for body, _ in bodies + ([init_body] if init_body else []):
             for node in body.g.nodes:
                 node.ops = list(low.freeze(node.ops))

@@ -157,6 +157,8 @@ class Lowering:
         self.inits: list[ast.InitDecl] = []
         self.prop_decls: list[ast.PropertyDecl] = []
         self.allow: set[str] = set()
+        self.ignored: dict[str, ast.IgnoreDecl] = {}  # property name -> where the spec says so
+        self.ignored_seen: set[str] = set()
         self.title = ""
         self.process_tasks: dict[str, int] = {}
         self.atomic_depth = 0
@@ -243,6 +245,8 @@ class Lowering:
             self.inits.append(item)
         elif isinstance(item, ast.PropertyDecl):
             self.prop_decls.append(item)
+        elif isinstance(item, ast.IgnoreDecl):
+            self.ignored[item.prop] = item
         elif isinstance(item, ast.AllowDecl):
             if item.what != "deadlock":
                 raise self.error(f"unknown allowance {item.what!r}", item.span, "write: allow deadlock;")

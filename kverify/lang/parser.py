@@ -168,6 +168,9 @@ class _ToAst(Transformer[Token, Any]):
     def final_decl(self, meta: Any, c: list[Any]) -> ast.PropertyDecl:
         return ast.PropertyDecl("final", str(c[0]), c[1], self.s(meta))
 
+    def ignore_decl(self, meta: Any, c: list[Any]) -> ast.IgnoreDecl:
+        return ast.IgnoreDecl(str(c[0]), self.s(meta))
+
     def allow_decl(self, meta: Any, c: list[Any]) -> ast.AllowDecl:
         return ast.AllowDecl(str(c[0]), self.s(meta))
 
