@@ -8,13 +8,16 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from kverify.errors import KverifyError
 from kverify.explore.compile import compile_system
 from kverify.explore.frontier import make_frontier
+from kverify.explore.postpass import postprocess
 from kverify.explore.search import Limits, Observer, search
+from kverify.explore.store import StateStore
 from kverify.ir.system import TransitionSystem
-from kverify.result import Result
+from kverify.result import Checked, Result
 
 
 def load_system(spec_path: str, variant: str | None = None) -> TransitionSystem:
@@ -54,11 +57,20 @@ def check_system(
     time_limit: float | None = None,
     strategy: str = "bfs",
     observer: Observer | None = None,
+    coverage: bool = False,
+    min_switches: bool = False,
 ) -> Result:
-    """Run the explicit-state search on ``system`` (``strategy`` is ``"bfs"`` or ``"dfs"``)."""
+    """Run the explicit-state search on ``system`` (``strategy`` is ``"bfs"`` or ``"dfs"``;
+    ``coverage`` measures executed statements and
+    vacuous properties; ``min_switches`` rewrites each trace to a shortest one with the fewest
+    context switches)."""
     limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
     compiled = compile_system(system)
-    return search(compiled, limits, observer, frontier=make_frontier(strategy))
+    store = StateStore()
+    result = search(
+        compiled, limits, observer, frontier=make_frontier(strategy), store=store
+    )
+    return postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
 
 
 def check(
@@ -70,22 +82,35 @@ def check(
     time_limit: float | None = None,
     strategy: str = "bfs",
     observer: Observer | None = None,
+    coverage: bool = False,
+    min_switches: bool = False,
 ) -> Result:
     """Load the spec at ``spec_path`` (optionally one variant of its model) and check it.
 
     Raises :class:`~kverify.errors.KverifyError` for a missing file or a mistake in the model
     or spec; every search outcome, including a reached limit, is a :class:`Result`.
     """
-    require_file(spec_path)
-    Limits(
-        max_states=max_states, max_depth=max_depth, time_limit=time_limit
-    )  # validate early
-    system = load_system(spec_path, variant)
-    return check_system(
-        system,
+    return check_spec(
+        spec_path,
+        variant,
         max_states=max_states,
         max_depth=max_depth,
         time_limit=time_limit,
         strategy=strategy,
         observer=observer,
-    )
+        coverage=coverage,
+        min_switches=min_switches,
+    ).result
+
+
+def check_spec(spec_path: str, variant: str | None = None, **options: Any) -> Checked:
+    """Like :func:`check`, also returning the transition system the spec lowered to (the
+    exporters of ITF, HTML and SARIF need its layout and property locations)."""
+    require_file(spec_path)
+    Limits(
+        max_states=options.get("max_states"),
+        max_depth=options.get("max_depth"),
+        time_limit=options.get("time_limit"),
+    )  # validate early
+    system = load_system(spec_path, variant)
+    return Checked(spec_path, check_system(system, **options), system)

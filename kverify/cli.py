@@ -17,8 +17,17 @@ from typing import Any, TextIO
 
 from kverify import api
 from kverify.errors import KverifyError
-from kverify.report import FORMATS, exit_code, render_results
-from kverify.result import Result, Stats
+from kverify.commands.graph import register as register_graph
+from kverify.commands.outputs import (
+    add_output_options,
+    final_exit_code,
+    interrupted,
+    strict_failures,
+    write_outputs,
+)
+from kverify.commands.replay import register as register_replay
+from kverify.report import FORMATS, render_results
+from kverify.result import Checked, Result, Stats, Verdict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,14 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         SystemExit
     ) as exc:  # argparse reports usage errors with code 2, --help with 0
         return exc.code if isinstance(exc.code, int) else 2
-    if args.command != "check":
+    handler = run_check if args.command == "check" else getattr(args, "handler", None)
+    if handler is None:
         parser.print_help(sys.stderr)
         return 2
     try:
-        return run_check(args)
+        return int(handler(args))
     except KverifyError as exc:
         print(exc.render(), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=FORMATS, default="text", help="output format"
     )
     check.add_argument("--out", metavar="FILE", help="write the output to FILE")
+    add_output_options(check)
+    register_replay(sub)
+    register_graph(sub)
     return parser
 
 
@@ -109,9 +125,16 @@ def run_check(args: argparse.Namespace) -> int:
         )
     if args.list_variants:
         return _list_variants(specs, args.out)
-    results = [_check_one(spec, args) for spec in specs]
-    _emit(render_results(results, args.format), args.out)
-    return exit_code(results)
+    checked: list[Checked] = []
+    for spec in specs:
+        checked.append(_check_one(spec, args))
+        if interrupted(checked[-1]):
+            break  # Ctrl-C: report what was found so far, check no further spec
+    results = [c.result for c in checked]
+    _emit(render_results(results, args.format) + write_outputs(checked, args), args.out)
+    for line in strict_failures(checked) if args.strict else []:
+        print(line, file=sys.stderr)
+    return final_exit_code(checked, args)
 
 
 def _list_variants(specs: list[str], out: str | None) -> int:
@@ -126,10 +149,10 @@ def _list_variants(specs: list[str], out: str | None) -> int:
     return 0
 
 
-def _check_one(spec: str, args: argparse.Namespace) -> Result:
+def _check_one(spec: str, args: argparse.Namespace) -> Checked:
     try:
         with _progress(spec) as observer:
-            return api.check(
+            return api.check_spec(
                 spec,
                 args.variant,
                 max_states=args.max_states,
@@ -137,10 +160,15 @@ def _check_one(spec: str, args: argparse.Namespace) -> Result:
                 time_limit=args.time_limit,
                 strategy=args.strategy,
                 observer=observer,
+                coverage=args.coverage or args.strict,
+                min_switches=args.min_switches,
             )
     except KverifyError as exc:
         print(exc.render(), file=sys.stderr)
-        return Result.error(spec, args.variant or "reference", exc.message)
+        return Checked(spec, Result.error(spec, args.variant or "reference", exc.message))
+    except KeyboardInterrupt:  # before the search started: nothing found yet
+        variant = args.variant or "reference"
+        return Checked(spec, Result(spec, variant, Verdict.INCOMPLETE, reason="interrupted"))
 
 
 def _emit(text: str, out: str | None) -> None:
@@ -164,12 +192,22 @@ class ProgressLine:
         self.status = status
 
     def progress(self, stats: Stats) -> None:
-        """Show states, states/s, depth and queue length."""
+        """Show states, states/s, depth, frontier size and the memory in use."""
         queue = stats.extra.get("queue", 0)
         self.status.update(
             f"{self.spec}: {stats.states:,} states  {stats.states_per_second:,.0f}/s"
-            f"  depth {stats.max_depth}  queue {queue:,}"
+            f"  depth {stats.max_depth}  frontier {queue:,}  memory {_memory_mib():,.0f} MiB"
         )
+
+
+def _memory_mib() -> float:
+    """The peak resident memory of this process, in MiB (0 where it cannot be measured)."""
+    try:
+        import resource
+    except ImportError:  # not on every platform
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
 @contextmanager

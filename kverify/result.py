@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from kverify.ir.system import TransitionSystem
 from kverify.trace.data import trace_to_json
 from kverify.trace.model import Trace
 
@@ -44,6 +45,61 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """A model statement (one source line) and the labels of its steps that never ran."""
+
+    file: str
+    line: int
+    labels: tuple[str, ...]
+    kernel: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}"
+        kernel = f" ({self.kernel})" if self.kernel else ""
+        return f"{where}: {' | '.join(self.labels)}{kernel}"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What a search exercised.
+
+    ``statements`` counts the model lines that have steps in this scenario and ``executed``
+    those with a step that ran in some explored state; ``unexecuted`` lists the others and
+    ``untaken`` the executed lines with a branch that never ran.  ``vacuous`` maps each property
+    that was never exercised to the reason: an assert or warn_on never reached, or an
+    ``invariant`` / ``final`` whose premise (the negated disjuncts of ``!p || q``) held in no
+    state it is checked in.
+    """
+
+    statements: int
+    executed: int
+    unexecuted: tuple[Statement, ...] = ()
+    untaken: tuple[Statement, ...] = ()
+    vacuous: dict[str, str] = field(default_factory=dict)
+    complete: bool = True
+
+    @property
+    def clean(self) -> bool:
+        """No statement left unexecuted and no property vacuous."""
+        return not self.unexecuted and not self.vacuous
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "statements": self.statements,
+            "executed": self.executed,
+            "unexecuted": [_statement_json(s) for s in self.unexecuted],
+            "untaken_branches": [_statement_json(s) for s in self.untaken],
+            "vacuous": dict(self.vacuous),
+            "complete": self.complete,
+        }
+
+
+def _statement_json(s: Statement) -> dict[str, Any]:
+    return {"file": s.file, "line": s.line, "statements": list(s.labels), "kernel": s.kernel or None}
+
+
+@dataclass(frozen=True)
 class Violation:
     """A property that failed, how (``kind``), a message, and the counterexample."""
 
@@ -71,6 +127,7 @@ class Result:
     reason: str = ""
     notes: tuple[str, ...] = ()
     engine: str = "explicit-bfs"
+    coverage: Coverage | None = None
 
     @classmethod
     def error(cls, spec: str, variant: str, message: str) -> Result:
@@ -111,6 +168,7 @@ class Result:
             "notes": list(self.notes),
             "trace": trace_to_json(first) if first is not None else None,
             "violations": [_violation_json(v) for v in self.violations],
+            **({"coverage": self.coverage.to_json()} if self.coverage is not None else {}),
         }
 
 
@@ -121,3 +179,14 @@ def _violation_json(v: Violation) -> dict[str, Any]:
         "message": v.message,
         "trace": trace_to_json(v.trace) if v.trace is not None else None,
     }
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One checked spec: the path it was given as, its result, and the transition system it
+    was checked on (None when the spec did not load).  Exporters that show states or property
+    locations need the system; the rest read the result alone."""
+
+    spec: str
+    result: Result
+    system: TransitionSystem | None = None

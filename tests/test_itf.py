@@ -1,0 +1,122 @@
+"""ITF output and `kverify replay`: the bundled mod_delayed_work bug, written and replayed."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from kverify_run import SPEC, run
+
+from kverify import api
+from kverify.explore.compile import compile_system
+from kverify.trace.itf import decode_itf, itf_to_trace, trace_to_itf
+from kverify.trace.replay import ReplayError, reproduce
+
+
+@pytest.fixture(scope="module")
+def itf_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("itf") / "bug.itf.json"
+    proc = run("check", SPEC, "--itf", str(path))
+    assert proc.returncode == 1, proc.stderr
+    return path
+
+
+def _edit(doc: dict, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_itf_document_shape(itf_file: Path) -> None:
+    doc = json.loads(itf_file.read_text())
+    meta = doc["#meta"]
+    assert meta["format"] == "ITF" and meta["spec"] == SPEC and meta["variant"] == "reference"
+    assert meta["violation"]["property"] == "canceling_blocks_queueing"
+    assert len(meta["tids"]) == len(doc["states"]) - 1
+    assert "loop" not in doc  # a finite trace
+    first = doc["states"][0]
+    assert first["#meta"] == {"index": 0}
+    assert set(doc["vars"]) <= set(first)
+    assert first["dw.work.canceling"] == {"#bigint": "0"}
+    assert first["dw.timer.pending"] is True
+    assert first["worker.delayed_work_list"] == ["&dw.work"]
+    assert first["worker.lock.owner"] == "null"
+    last = doc["states"][-1]["#meta"]
+    assert last["partial"] is True and last["kernel"].endswith("kthread.c:1072")
+
+
+def test_itf_round_trip_is_exact() -> None:
+    checked = api.check_spec(SPEC)
+    trace = checked.result.trace
+    assert trace is not None and checked.system is not None
+    doc = json.loads(json.dumps(trace_to_itf(trace, checked.system, SPEC)))
+    again = itf_to_trace(doc, checked.system)
+    assert again.initial == trace.initial
+    assert [(s.tid, s.state, s.partial) for s in again.steps] == [
+        (s.tid, s.state, s.partial) for s in trace.steps
+    ]
+    assert decode_itf(doc, checked.system.layout).states[0] == trace.initial
+
+
+def test_replay_reproduces_the_violation(itf_file: Path) -> None:
+    proc = run("replay", str(itf_file))
+    assert proc.returncode == 1, proc.stderr
+    assert "reproduces canceling_blocks_queueing" in proc.stdout
+    assert "kthread_mod_delayed_work()" in proc.stdout  # the CPU columns
+
+
+def test_edited_value_diverges_at_that_step(itf_file: Path, tmp_path: Path) -> None:
+    doc = json.loads(itf_file.read_text())
+    step = next(k for k, s in enumerate(doc["states"]) if s["dw.work.canceling"] == {"#bigint": "1"})
+    edited = copy.deepcopy(doc)
+    for state in edited["states"][step:]:
+        state["dw.work.canceling"] = {"#bigint": "0"}
+    proc = run("replay", str(_edit(edited, tmp_path, "value.json")))
+    assert proc.returncode == 2
+    assert f"diverges at step {step}" in proc.stderr
+    assert "dw.work.canceling: trace 0, model 1" in proc.stderr
+
+
+def test_edited_schedule_diverges_at_that_step(itf_file: Path, tmp_path: Path) -> None:
+    doc = json.loads(itf_file.read_text())
+    edited = copy.deepcopy(doc)
+    # give step 3 the transition of the last step: that process is not there yet
+    edited["states"][3]["#meta"]["tid"] = doc["states"][-1]["#meta"]["tid"]
+    proc = run("replay", str(_edit(edited, tmp_path, "tid.json")))
+    assert proc.returncode == 2
+    assert "diverges at step 3" in proc.stderr
+
+
+def test_trace_without_its_last_step_replays_clean(itf_file: Path, tmp_path: Path) -> None:
+    doc = json.loads(itf_file.read_text())
+    doc["states"] = doc["states"][:-1]
+    doc["#meta"]["tids"] = doc["#meta"]["tids"][:-1]
+    proc = run("replay", str(_edit(doc, tmp_path, "short.json")))
+    assert proc.returncode == 0, proc.stderr
+    assert "no violation" in proc.stdout
+
+
+def test_replay_on_the_fixed_variant_does_not_fit(itf_file: Path) -> None:
+    proc = run("replay", str(itf_file), "--variant", "v5.13")
+    assert proc.returncode in (0, 2)
+    assert "reproduces" not in proc.stdout
+
+
+def test_unreadable_trace_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    proc = run("replay", str(bad))
+    assert proc.returncode == 2 and "not JSON" in proc.stderr
+
+
+def test_reproduce_raises_with_the_step_number() -> None:
+    checked = api.check_spec(SPEC)
+    assert checked.system is not None and checked.result.trace is not None
+    doc = trace_to_itf(checked.result.trace, checked.system, SPEC)
+    doc["states"][5]["dw.timer.pending"] = not doc["states"][5]["dw.timer.pending"]
+    trace = itf_to_trace(doc, checked.system)
+    with pytest.raises(ReplayError) as err:
+        reproduce(checked.system, compile_system(checked.system), trace)
+    assert err.value.step in (4, 5)
