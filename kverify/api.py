@@ -57,20 +57,38 @@ def check_system(
     time_limit: float | None = None,
     strategy: str = "bfs",
     observer: Observer | None = None,
+    por: bool = False,
     coverage: bool = False,
     min_switches: bool = False,
 ) -> Result:
     """Run the explicit-state search on ``system`` (``strategy`` is ``"bfs"`` or ``"dfs"``;
-    ``coverage`` measures executed statements and
+    ``por`` turns partial-order reduction on; ``coverage`` measures executed statements and
     vacuous properties; ``min_switches`` rewrites each trace to a shortest one with the fewest
     context switches)."""
     limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
     compiled = compile_system(system)
     store = StateStore()
     result = search(
-        compiled, limits, observer, frontier=make_frontier(strategy), store=store
+        compiled, limits, observer, frontier=make_frontier(strategy), store=store, por=por
     )
     return postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
+
+
+def audit_por(system: TransitionSystem, max_states: int | None = None) -> tuple[int, list[str]]:
+    """Check the independence premise of the partial-order reduction in every reachable state
+    (a full search): returns the number of states audited and the problems found."""
+    from kverify.explore.por import Dependencies, audit
+    from kverify.explore.store import StateStore
+
+    compiled = compile_system(system)
+    store = StateStore()
+    search(compiled, Limits(max_states=max_states), store=store)
+    deps = Dependencies.of(system)
+    problems: list[str] = []
+    states = store.unpack_all(compiled.unpack)
+    for state in states:
+        problems.extend(p for p in audit(compiled, deps, state) if p not in problems)
+    return len(states), problems
 
 
 def check(
@@ -82,6 +100,7 @@ def check(
     time_limit: float | None = None,
     strategy: str = "bfs",
     observer: Observer | None = None,
+    por: bool = False,
     coverage: bool = False,
     min_switches: bool = False,
 ) -> Result:
@@ -98,6 +117,7 @@ def check(
         time_limit=time_limit,
         strategy=strategy,
         observer=observer,
+        por=por,
         coverage=coverage,
         min_switches=min_switches,
     ).result

@@ -10,8 +10,9 @@ reached, so the engine can show it in the trace.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from kverify.ir import expr as ir
 from kverify.ir.system import State, TransitionSystem
@@ -327,14 +328,15 @@ def compile_system(system: TransitionSystem) -> CompiledSystem:
         assert prop.expr is not None
         chunks.append(_predicate_source(f"pred_{k}", prop.expr, em))
     source = "\n".join(chunks)
-    namespace = dict(em.env)
-    exec(compile(source, f"<kverify:{system.name}>", "exec"), namespace)  # noqa: S102
-    steps: list[Step] = [namespace[f"step_{t.tid}"] for t in system.transitions]  # type: ignore[misc]
+    namespace: dict[str, Any] = dict(em.env)
+    exec(compile(source, f"<kverify:{system.name}>", "exec"), namespace)
+    steps: list[Step] = [namespace[f"step_{t.tid}"] for t in system.transitions]
     by_pc: list[dict[int, list[tuple[int, Step]]]] = [{} for _ in system.processes]
     for t in system.transitions:
         by_pc[t.pid].setdefault(t.pc_from, []).append((t.tid, steps[t.tid]))
     frozen = [{pc: tuple(v) for pc, v in table.items()} for table in by_pc]
-    invariants, finals = [], []
+    invariants: list[tuple[str, Callable[[State], bool]]] = []
+    finals: list[tuple[str, Callable[[State], bool]]] = []
     for k, prop in enumerate(preds):
         pair = (prop.name, namespace[f"pred_{k}"])
         (invariants if prop.kind == "invariant" else finals).append(pair)
@@ -344,8 +346,8 @@ def compile_system(system: TransitionSystem) -> CompiledSystem:
         steps=steps,
         by_pc=frozen,
         pc_slots=tuple(p.pc_slot for p in system.processes),
-        invariants=invariants,  # type: ignore[arg-type]
-        finals=finals,  # type: ignore[arg-type]
+        invariants=invariants,
+        finals=finals,
         packer=struct.Struct(fmt),
         source=source,
     )

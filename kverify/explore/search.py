@@ -18,6 +18,7 @@ from typing import Protocol
 from kverify.errors import KverifyError
 from kverify.explore.compile import CompiledSystem, ModelError, StepFailure
 from kverify.explore.frontier import BfsFrontier, Frontier
+from kverify.explore.por import StubbornSets
 from kverify.explore.store import NO_PARENT, StateStore
 from kverify.ir.system import State
 from kverify.result import Result, Stats, Verdict, Violation
@@ -66,6 +67,7 @@ def search(
     *,
     frontier: Frontier | None = None,
     store: StateStore | None = None,
+    por: bool = False,
 ) -> Result:
     """Explore the reachable states of ``compiled`` and return the :class:`Result`.
 
@@ -79,7 +81,11 @@ def search(
         observer,
         frontier if frontier is not None else BfsFrontier(),
         store if store is not None else StateStore(),
+        StubbornSets(compiled.system) if por else None,
     )
+    if por and not isinstance(run.frontier, BfsFrontier):
+        raise KverifyError("partial-order reduction needs the breadth-first search",
+                           hint="drop --strategy dfs, or add --no-por")
     return run.run()
 
 
@@ -93,6 +99,7 @@ class _Search:
         observer: Observer | None,
         frontier: Frontier,
         store: StateStore,
+        reducer: StubbornSets | None = None,
     ) -> None:
         self.compiled = compiled
         self.system = compiled.system
@@ -107,6 +114,30 @@ class _Search:
             False  # a state at max_depth had successors that were not stored
         )
         self.started = 0.0
+        self.reducer = reducer
+
+    def _reduce(
+        self, state: State, successors: list[tuple[int, bytes]], failed: list[int], depth: int
+    ) -> list[tuple[int, bytes]]:
+        """The successors of a stubborn set, or all of them (visibility, cycle proviso).
+        A step that fails a check is enabled too: the set must account for it."""
+        assert self.reducer is not None
+        stats = self.reducer.stats
+        chosen = self.reducer.choose(state, {tid for tid, _ in successors}.union(failed))
+        if chosen is None:
+            stats.full += 1
+            return successors
+        kept = [(tid, key) for tid, key in successors if tid in chosen]
+        index, depths = self.store.index, self.store.depth
+        for _, key in kept:
+            n = index.get(key)
+            if n is not None and depths[n] <= depth:  # may close a cycle: expand in full
+                stats.proviso += 1
+                stats.full += 1
+                return successors
+        stats.reduced += 1
+        stats.pruned += len(successors) - len(kept)
+        return kept
 
     # ------------------------------------------------------------------ driver
 
@@ -156,6 +187,7 @@ class _Search:
             self.limits.time_limit if self.limits.time_limit is not None else math.inf
         )
         clock = time.perf_counter
+        reduce = self._reduce if self.reducer is not None else None
         transitions = 0
         expanded = 0
         try:
@@ -169,37 +201,42 @@ class _Search:
                 if invariants and self._violates(i, state, invariants):
                     continue
                 d = depths[i]
-                at_limit = d >= max_depth
                 nd = d + 1
                 enabled = False
+                successors: list[tuple[int, bytes]] = []
+                failed: list[int] = []  # enabled steps that fail (no successor, still enabled)
                 for slot, table in tables:
                     for tid, step in table.get(state[slot], ()):
                         try:
                             nxt = step(state)
                         except StepFailure as exc:
                             enabled = True
+                            failed.append(tid)
                             self._record_failure(i, tid, state, exc)
                             continue
-                        if nxt is None:
-                            continue
-                        enabled = True
-                        transitions += 1
-                        if at_limit:
-                            self.truncated = True
-                            continue
-                        key = pack(*nxt)
-                        if key not in index:
-                            n = len(packed)
-                            if n >= max_states:
-                                raise _Stop(f"max-states limit {max_states} reached")
-                            index[key] = n
-                            packed.append(key)
-                            add_parent(i)
-                            add_via(tid)
-                            add_depth(nd)
-                            push(n)
+                        if nxt is not None:
+                            enabled = True
+                            successors.append((tid, pack(*nxt)))
                 if not enabled:
                     self._check_terminal(i, state)
+                    continue
+                if reduce is not None and len(successors) + len(failed) > 1:
+                    successors = reduce(state, successors, failed, d)
+                if d >= max_depth:
+                    self.truncated = True
+                    continue
+                transitions += len(successors)
+                for tid, key in successors:
+                    if key not in index:
+                        n = len(packed)
+                        if n >= max_states:
+                            raise _Stop(f"max-states limit {max_states} reached")
+                        index[key] = n
+                        packed.append(key)
+                        add_parent(i)
+                        add_via(tid)
+                        add_depth(nd)
+                        push(n)
         finally:
             self.transitions = transitions
 
@@ -310,18 +347,28 @@ class _Search:
             max_depth=max(store.depth, default=0) if depth is None else depth,
             seconds=seconds,
             bytes_per_state=store.bytes_per_state() if depth is None else 0.0,
-            extra={"queue": len(self.frontier)},
+            extra=self._extra(),
         )
+
+    def _extra(self) -> dict[str, object]:
+        extra: dict[str, object] = {"queue": len(self.frontier)}
+        if self.reducer is not None:
+            st = self.reducer.stats
+            extra["por"] = {
+                "reduced_states": st.reduced,
+                "full_states": st.full,
+                "proviso": st.proviso,
+                "visible": st.visible,
+                "pruned_steps": st.pruned,
+            }
+        return extra
 
     def _result(self, reason: str, seconds: float) -> Result:
         open_verdict = Verdict.INCOMPLETE if reason else Verdict.HOLDS
         properties = {p.name: open_verdict for p in self.system.properties}
         for name in self.found:
             properties[name] = Verdict.VIOLATED
-        if self.found:
-            verdict = Verdict.VIOLATED
-        else:
-            verdict = open_verdict
+        verdict = Verdict.VIOLATED if self.found else open_verdict
         return Result(
             spec=self.system.name,
             variant=self.system.variant,

@@ -1,0 +1,419 @@
+"""Partial-order reduction: strong stubborn sets from the IR's read/write sets.
+
+In a state, the search fires every enabled step to learn which are enabled (and to catch any
+failing check or model error of any enabled step), then keeps the successors of a *stubborn
+set* only.  The set is closed under two rules (Valmari's strong stubborn sets):
+
+- for an enabled step ``t`` in the set, every step that is *dependent* on ``t`` is added;
+- for a disabled step ``t`` in the set, a *necessary enabling set* is added: the steps that
+  must fire before ``t`` can become enabled.
+
+Two steps are dependent when they belong to the same process (both write its pc), or one
+writes a slot the other reads or writes.  Reads commute with reads; operations on the same lock
+conflict because both write the lock's owner slot; steps that touch only their own process's
+locals are independent of every other process.  A step disabled because its process is
+elsewhere is enabled only by a step of that process leaving its current pc, so the steps of
+that process at its current pc form a necessary enabling set; a step disabled by a guard is
+enabled only by a step of another process that writes a slot the step reads.
+
+Why this is sound (the classic argument; Valmari 1991, Godefroid 1996, Valmari & Hansen
+2017):
+- every transition outside the set is independent of every enabled one inside it, and cannot
+  enable a disabled one inside it, so any path from the state that avoids the set can be
+  permuted to start with any enabled step of the set: deadlocks (and so ``final`` properties,
+  which are judged in states with no enabled step) are preserved;
+- a failing check or model error is the firing of one step from one state; permuting
+  independent steps in front of it does not change the slots it reads, so the failure is found
+  in a reordered path;
+- *visibility*: when the set holds an enabled step that writes a slot an invariant reads, the
+  state is expanded in full, so no invariant violation is stepped over;
+- *cycle proviso*: a step could be postponed forever around a cycle of reduced states
+  ("ignoring"). In a breadth-first search every cycle has an edge from a state at depth d to
+  a state at depth <= d; a state with such a reduced successor is expanded in full, so every
+  cycle holds a fully expanded state (Bosnacki & Holzmann's queue condition, stated for BFS).
+
+:func:`audit` checks the premise on a concrete state: every pair of enabled steps the
+reduction treats as independent commutes and neither disables the other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kverify.explore.compile import CompiledSystem, StepFailure
+from kverify.ir import expr as ir
+from kverify.ir.expr import expr_reads
+from kverify.ir.system import State, Transition, TransitionSystem
+
+UNKNOWN = None  # a value the static analysis does not know
+CACHE_LIMIT = 1 << 20  # stubborn sets remembered per (pcs, lock owners, enabled steps)
+_MISSING = object()
+
+
+def _eval3(e: ir.Expr, known: dict[int, int]) -> int | None:
+    """Evaluate ``e`` with the slots in ``known`` fixed and every other read unknown."""
+    if isinstance(e, ir.Const):
+        return e.value
+    if isinstance(e, ir.Read):
+        return known.get(e.loc.slot) if isinstance(e.loc, ir.Static) else UNKNOWN
+    if isinstance(e, ir.Unary):
+        a = _eval3(e.arg, known)
+        if a is None:
+            return UNKNOWN
+        return int(not a) if e.op == "!" else -a if e.op == "-" else ~a
+    if isinstance(e, ir.Binary):
+        a, b = _eval3(e.left, known), _eval3(e.right, known)
+        if e.op == "&&":
+            return 0 if 0 in (a, b) else UNKNOWN if None in (a, b) else 1
+        if e.op == "||":
+            return 1 if (a is not None and a != 0) or (b is not None and b != 0) else (
+                UNKNOWN if None in (a, b) else 0)
+        if a is None or b is None:
+            return UNKNOWN
+        ops = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}
+        return int(ops[e.op]) if e.op in ops else UNKNOWN
+    return UNKNOWN
+
+
+def _guards(t: Transition, local: frozenset[int]) -> list[tuple[ir.Expr, frozenset[int]]]:
+    """The guards of a step, each with the shared slots its value depends on (through locals
+    assigned earlier in the step)."""
+    feeds: dict[int, frozenset[int]] = {}
+    out = []
+    for op in t.ops:
+        if isinstance(op, ir.Assign) and isinstance(op.loc, ir.Static) and op.loc.slot in local:
+            feeds[op.loc.slot] = _through(expr_reads(op.value), feeds, local)
+        elif isinstance(op, ir.Guard):
+            out.append((op.cond, _through(expr_reads(op.cond), feeds, local)))
+    return out
+
+
+def _through(reads: frozenset[int], feeds: dict[int, frozenset[int]], local: frozenset[int]) -> frozenset[int]:
+    out: set[int] = set()
+    for slot in reads:
+        if slot in feeds:
+            out |= feeds[slot]
+        elif slot not in local:
+            out.add(slot)
+    return frozenset(out)
+
+
+def _may_enable(writer: Transition, slot: int, guard: ir.Expr, fed: bool) -> bool:
+    """Could ``writer``'s write of ``slot`` make ``guard`` true?  Only a constant written
+    straight into a slot the guard reads directly can be ruled out."""
+    if fed:
+        return True
+    values = [op.value for op in writer.ops if isinstance(op, ir.Assign)
+              and isinstance(op.loc, ir.Static) and op.loc.slot == slot]
+    if len(values) != 1 or not isinstance(values[0], ir.Const):
+        return True
+    return _eval3(guard, {slot: values[0].value}) != 0
+
+
+def _single_slot(loc: ir.Loc) -> int | None:
+    if isinstance(loc, ir.Static):
+        return loc.slot
+    return loc.bases[0] + loc.offset if len(loc.bases) == 1 else None
+
+
+def _lock_ops(system: TransitionSystem) -> tuple[frozenset[int], list[tuple[set[int], set[int]]]]:
+    """Lock slots and, per transition, the locks it (acquires, releases).
+
+    A slot is a lock when every write to it is an *acquire* (the writing process's own task is
+    stored after a guard that reads the slot) or a *release* (0 is stored).  This is the shape
+    of the prelude's spinlocks; nothing else is assumed."""
+    tasks = {p.pid: p.task_instance for p in system.processes}
+    effects: list[tuple[set[int], set[int]]] = []
+    good: dict[int, bool] = {}
+    for t in system.transitions:
+        acq: set[int] = set()
+        rel: set[int] = set()
+        guarded: set[int] = set()
+        for op in t.ops:
+            if isinstance(op, ir.Guard):
+                guarded |= expr_reads(op.cond)
+            elif isinstance(op, ir.Assign):
+                slot = _single_slot(op.loc)
+                written = ir.loc_slots(op.loc)
+                if slot is None or not isinstance(op.value, ir.Const):
+                    for w in written:
+                        good[w] = False
+                elif op.value.value == 0:
+                    rel.add(slot)
+                    good.setdefault(slot, True)
+                elif op.value.value == tasks.get(t.pid) and slot in guarded:
+                    acq.add(slot)
+                    good.setdefault(slot, True)
+                else:
+                    good[slot] = False
+            else:
+                for w in ir.op_access(op)[1]:
+                    good[w] = False
+        effects.append((acq, rel))
+    locks = frozenset(slot for slot, ok in good.items() if ok and any(slot in a for a, _ in effects))
+    return locks, [(a & locks, r & locks) for a, r in effects]
+
+
+def _held(system: TransitionSystem, locks: frozenset[int]) -> list[frozenset[int]]:
+    """For each transition, the locks its process surely holds when it starts (a must-analysis
+    over the process's steps: intersection over every way to reach the start pc)."""
+    _, effects = _lock_ops(system)
+    at: dict[tuple[int, int], frozenset[int]] = {}
+    starts = {p.pid: set() for p in system.processes}
+    for state in system.initial_states:
+        for p in system.processes:
+            starts[p.pid].add(state[p.pc_slot])
+    work = []
+    for pid, pcs in starts.items():
+        for pc in pcs:
+            at[(pid, pc)] = frozenset()
+            work.append((pid, pc))
+    out_of: dict[tuple[int, int], list[Transition]] = {}
+    for t in system.transitions:
+        out_of.setdefault((t.pid, t.pc_from), []).append(t)
+    while work:
+        key = work.pop()
+        for t in out_of.get(key, ()):
+            acq, rel = effects[t.tid]
+            after = (at[key] - rel) | acq
+            nxt = (t.pid, t.pc_to)
+            old = at.get(nxt)
+            new = after if old is None else old & after
+            if new != old:
+                at[nxt] = new
+                work.append(nxt)
+    return [at.get((t.pid, t.pc_from), frozenset()) for t in system.transitions]
+
+
+def _guard_locks(system: TransitionSystem, locks: frozenset[int], local: frozenset[int]) -> list[frozenset[int]]:
+    out = []
+    for t in system.transitions:
+        shared: set[int] = set()
+        for _, reads in _guards(t, local):
+            shared |= reads
+        out.append(frozenset(shared) if shared and shared <= locks else frozenset())
+    return out
+
+
+@dataclass
+class PorStats:
+    """How much the reduction saved: states expanded in full or reduced, steps not taken."""
+
+    reduced: int = 0
+    full: int = 0
+    proviso: int = 0  # full expansions forced by the cycle proviso
+    visible: int = 0  # full expansions forced by visibility
+    pruned: int = 0  # enabled steps whose successors were not taken
+
+
+@dataclass
+class Dependencies:
+    """Static relations between the transitions of a system."""
+
+    dependent: list[frozenset[int]]
+    guard_enablers: list[frozenset[int]]
+    visible: list[bool]
+    at_pc: list[dict[int, tuple[int, ...]]]  # per process: pc -> its transitions there
+    pid: list[int]
+    pc_from: list[int]
+    held: list[frozenset[int]]  # locks surely held by a transition's process when it starts
+    guard_locks: list[frozenset[int]]  # when a step's guards read only lock slots: those slots
+    owner_value: list[int]  # per process: the value of a lock slot it holds (its task)
+
+    @classmethod
+    def of(cls, system: TransitionSystem) -> "Dependencies":
+        trans = system.transitions
+        writers: dict[int, set[int]] = {}
+        touchers: dict[int, set[int]] = {}
+        for t in trans:
+            for slot in t.writes:
+                writers.setdefault(slot, set()).add(t.tid)
+                touchers.setdefault(slot, set()).add(t.tid)
+            for slot in t.reads:
+                touchers.setdefault(slot, set()).add(t.tid)
+        by_pid: dict[int, set[int]] = {}
+        for t in trans:
+            by_pid.setdefault(t.pid, set()).add(t.tid)
+        local = frozenset(
+            slot.index for slot in system.layout.slots if slot.owner is not None
+        )
+        dependent, enablers = [], []
+        for t in trans:
+            dep = set(by_pid[t.pid])
+            for slot in t.writes:
+                dep |= touchers.get(slot, set())
+            for slot in t.reads:
+                dep |= writers.get(slot, set())
+            dependent.append(frozenset(dep))
+            en: set[int] = set()
+            for guard, shared in _guards(t, local):
+                direct = expr_reads(guard)
+                for slot in shared:
+                    for w in writers.get(slot, ()):
+                        if w not in en and _may_enable(trans[w], slot, guard, slot not in direct):
+                            en.add(w)
+            enablers.append(frozenset(en - by_pid[t.pid]))
+        seen: set[int] = set()
+        for prop in system.properties:
+            if prop.kind == "invariant" and prop.expr is not None:
+                seen |= expr_reads(prop.expr)
+        visible = [bool(t.writes & seen) for t in trans]
+        at_pc: list[dict[int, list[int]]] = [{} for _ in system.processes]
+        for t in trans:
+            at_pc[t.pid].setdefault(t.pc_from, []).append(t.tid)
+        return cls(
+            dependent=dependent,
+            guard_enablers=enablers,
+            visible=visible,
+            at_pc=[{pc: tuple(v) for pc, v in table.items()} for table in at_pc],
+            pid=[t.pid for t in trans],
+            pc_from=[t.pc_from for t in trans],
+            held=_held(system, _lock_ops(system)[0]),
+            guard_locks=_guard_locks(system, _lock_ops(system)[0], local),
+            owner_value=[p.task_instance or -1 for p in system.processes],
+        )
+
+
+@dataclass
+class StubbornSets:
+    """Chooses, in each state, the successors a reduced search has to follow."""
+
+    system: TransitionSystem
+    deps: Dependencies = field(init=False)
+    stats: PorStats = field(default_factory=PorStats)
+
+    def __post_init__(self) -> None:
+        self.deps = Dependencies.of(self.system)
+        self.pc_slots = [p.pc_slot for p in self.system.processes]
+        self.lock_slots = tuple(sorted(_lock_ops(self.system)[0]))
+        self._cache: dict[object, set[int] | None] = {}
+        self.owner_pid = {v: pid for pid, v in enumerate(self.deps.owner_value) if v >= 0}
+
+    def closure(self, state: State, seed: tuple[int, ...], enabled: set[int]) -> set[int]:
+        """The stubborn set grown from ``seed``; stops early once it holds every enabled step."""
+        deps = self.deps
+        chosen = set(seed)
+        work = list(seed)
+        found = len(enabled.intersection(chosen))
+        total = len(enabled)
+        held = deps.held
+        while work and found < total:
+            t = work.pop()
+            if t in enabled:
+                more = deps.dependent[t]
+                mine = self._locks_of(state, deps.pid[t])
+                if mine:
+                    # A step of another process inside a critical section of a lock this
+                    # process holds cannot run before this process releases it, and every
+                    # step of this process is in the set: leave those steps out.
+                    more = frozenset(u for u in more if not (held[u] & mine) or deps.pid[u] == deps.pid[t])
+            else:
+                p = deps.pid[t]
+                pc = state[self.pc_slots[p]]
+                if pc != deps.pc_from[t]:
+                    more = frozenset(deps.at_pc[p].get(pc, ()))
+                else:
+                    more = deps.guard_enablers[t]
+                    holders = self._holders(state, deps.guard_locks[t])
+                    if holders is not None:
+                        # Waiting for locks that are all held: only their holders' releases
+                        # can enable the step (anyone else must take a held lock first).
+                        more = frozenset(u for u in more if deps.pid[u] in holders)
+            for u in more:
+                if u not in chosen:
+                    chosen.add(u)
+                    work.append(u)
+                    if u in enabled:
+                        found += 1
+        return chosen
+
+    def _holders(self, state: State, locks: frozenset[int]) -> set[int] | None:
+        """The processes holding ``locks`` (None when one of them is free, or there are none)."""
+        if not locks:
+            return None
+        holders = set()
+        for slot in locks:
+            pid = self.owner_pid.get(state[slot])
+            if pid is None:
+                return None
+            holders.add(pid)
+        return holders
+
+    def _locks_of(self, state: State, pid: int) -> frozenset[int]:
+        value = self.deps.owner_value[pid]
+        return frozenset(slot for slot in self.lock_slots if state[slot] == value)
+
+    def choose(self, state: State, enabled: set[int]) -> set[int] | None:
+        """The enabled steps of the smallest stubborn set found, or None for "all of them".
+
+        The closure reads the state only through the program counters, the lock owners and
+        the set of enabled steps, so its answer is cached on those."""
+        if len(enabled) <= 1:
+            return None
+        key = (tuple(state[k] for k in self.pc_slots), tuple(state[k] for k in self.lock_slots),
+               frozenset(enabled))
+        cached = self._cache.get(key, _MISSING)
+        if cached is _MISSING:
+            cached = self._choose(state, enabled)
+            if len(self._cache) < CACHE_LIMIT:
+                self._cache[key] = cached
+        if cached is None and any(self.deps.visible[t] for t in enabled):
+            self.stats.visible += 1
+        return cached  # type: ignore[return-value]
+
+    def _choose(self, state: State, enabled: set[int]) -> set[int] | None:
+        deps = self.deps
+        best: set[int] | None = None
+        seeds: dict[int, list[int]] = {}
+        for t in enabled:
+            seeds.setdefault(deps.pid[t], []).append(t)
+        for seed in seeds.values():
+            picked = enabled.intersection(self.closure(state, tuple(seed), enabled))
+            if any(deps.visible[t] for t in picked):
+                continue
+            if best is None or len(picked) < len(best):
+                best = picked
+                if len(best) == len(seed):
+                    break
+        if best is None or len(best) == len(enabled):
+            return None
+        return best
+
+
+def _outcome(step: object, state: State) -> State | str | None:
+    """A step's result: the next state, None when disabled, or "fails: PROP"."""
+    try:
+        return step(state)  # type: ignore[operator,no-any-return]
+    except StepFailure as failure:
+        return f"fails: {failure.prop}"
+
+
+def audit(compiled: CompiledSystem, deps: Dependencies, state: State) -> list[str]:
+    """Problems with the independence premise in ``state``: for each pair of enabled steps the
+    reduction treats as independent, each must stay enabled after the other, fail the same way
+    after the other, and both orders must reach the same state."""
+    problems: list[str] = []
+    steps = compiled.steps
+    trans = compiled.system.transitions
+    enabled: list[tuple[int, State | str]] = []
+    for tid, step in compiled.candidates(state):
+        out = _outcome(step, state)
+        if out is not None:
+            enabled.append((tid, out))
+    for a, (t, st) in enumerate(enabled):
+        for u, su in enabled[a + 1 :]:
+            if u in deps.dependent[t]:
+                continue
+            name = f"{trans[t].label!r} ({trans[t].source.line}) and {trans[u].label!r} ({trans[u].source.line})"
+            t_after_u = _outcome(steps[t], su) if not isinstance(su, str) else st
+            u_after_t = _outcome(steps[u], st) if not isinstance(st, str) else su
+            if t_after_u is None or u_after_t is None:
+                problems.append(f"{name}: one disables the other")
+            elif isinstance(st, str) or isinstance(su, str) or isinstance(t_after_u, str) or isinstance(u_after_t, str):
+                if (isinstance(st, str) and t_after_u != st) or (isinstance(su, str) and u_after_t != su):
+                    problems.append(f"{name}: a check fails in one order only")
+                elif not isinstance(st, str) and not isinstance(su, str):
+                    problems.append(f"{name}: a check fails in one order only")
+            elif t_after_u != u_after_t:
+                problems.append(f"{name}: the two orders reach different states")
+    return problems
