@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = "specs/mod_vs_cancel.kvs"
 
@@ -23,3 +25,9 @@ def run(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         env=env,
         timeout=timeout,
     )
+
+
+@pytest.fixture(autouse=True)
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in-process checks from the repository root (spec paths are relative to it)."""
+    monkeypatch.chdir(ROOT)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from kverify_run import SPEC, run
+from kverify_run import SPEC, at_root, run
 
 from kverify import api
 from kverify.explore.compile import compile_system
@@ -120,3 +120,5 @@ def test_reproduce_raises_with_the_step_number() -> None:
     with pytest.raises(ReplayError) as err:
         reproduce(checked.system, compile_system(checked.system), trace)
     assert err.value.step in (4, 5)
+
+__all__ = ["at_root"]  # the autouse fixture

@@ -138,8 +138,13 @@ def render_trace_table(trace: Trace, layout: Layout | None = None) -> str:
     ]
     states = _states(trace, layout)
     rows.append(_initial_row(trace, states[0]))
+    # unfold the state of the last step that changed a shared variable: the state the
+    # violation is seen in
+    unfold = max((k for k, s in enumerate(trace.steps, start=1) if s.changes), default=0)
     for number, step in enumerate(trace.steps, start=1):
-        rows.append(_step_row(trace, number, step, states[number - 1], states[number]))
+        rows.append(
+            _step_row(trace, number, step, states[number - 1], states[number], number == unfold)
+        )
     if trace.loop is not None:
         span = len(trace.processes) + 2
         rows.append(
@@ -188,7 +193,9 @@ def _loop_mark(trace: Trace, number: int) -> str:
     return ""
 
 
-def _step_row(trace: Trace, number: int, step: TraceStep, before: Values, after: Values) -> str:
+def _step_row(
+    trace: Trace, number: int, step: TraceStep, before: Values, after: Values, unfold: bool
+) -> str:
     classes = ["step"]
     if trace.loop is not None and number > trace.loop:
         classes.append("in-loop")
@@ -211,7 +218,7 @@ def _step_row(trace: Trace, number: int, step: TraceStep, before: Values, after:
         f'<tr class="{" ".join(classes)}" data-step="{number}"><td class="num">{number}</td>'
         + "".join(cells)
         + f'<td class="state">{_changes(step)}'
-        + _state_details(after, changed, "state after", opened=number == len(trace.steps))
+        + _state_details(after, changed, "state after", opened=unfold)
         + "</td>"
         + "</tr>"
     )
