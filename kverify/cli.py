@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kverify import api
-from kverify.errors import KverifyError
 from kverify.commands.graph import register as register_graph
 from kverify.commands.outputs import (
     add_output_options,
@@ -26,6 +25,7 @@ from kverify.commands.outputs import (
     write_outputs,
 )
 from kverify.commands.replay import register as register_replay
+from kverify.errors import KverifyError
 from kverify.report import FORMATS, render_results
 from kverify.result import Checked, Result, Stats, Verdict
 

@@ -14,6 +14,7 @@ counterexample's depth, with up to one entry per process for every state.
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import pairwise
 
 from kverify.explore.compile import CompiledSystem, ModelError, StepFailure
 from kverify.ir.system import State
@@ -30,7 +31,7 @@ Parent = tuple[Node, int]  # (previous node, transition id)
 def context_switches(trace: Trace) -> int:
     """How many times the trace passes from one process to another."""
     pids = [step.pid for step in trace.steps]
-    return sum(1 for a, b in zip(pids, pids[1:]) if a != b)
+    return sum(1 for a, b in pairwise(pids) if a != b)
 
 
 def with_fewest_switches(compiled: CompiledSystem, result: Result) -> Result:

@@ -55,8 +55,8 @@ def _suite(result: Result) -> ET.Element:
         elif verdict is Verdict.INCOMPLETE:
             counts["skipped"] += 1
             ET.SubElement(case, "skipped", message=f"search stopped: {result.reason}")
-    for key, value in counts.items():
-        suite.set(key, str(value))
+    for key, count in counts.items():
+        suite.set(key, str(count))
     return suite
 
 
