@@ -24,7 +24,9 @@ Why this is sound (the classic argument; Valmari 1991, Godefroid 1996, Valmari &
   which are judged in states with no enabled step) are preserved;
 - a failing check or model error is the firing of one step from one state; permuting
   independent steps in front of it does not change the slots it reads, so the failure is found
-  in a reordered path;
+  in a reordered path.  Every enabled step is tried in every visited state, so a failure of a
+  step left out of the set is still recorded there.  A failing step has no successor, so it
+  cannot serve as the set's key: a set whose enabled steps all fail is not used;
 - *visibility*: when the set holds an enabled step that writes a slot an invariant reads, the
   state is expanded in full, so no invariant violation is stepped over;
 - *cycle proviso*: a step could be postponed forever around a cycle of reduced states
@@ -116,32 +118,69 @@ def _single_slot(loc: ir.Loc) -> int | None:
     return loc.bases[0] + loc.offset if len(loc.bases) == 1 else None
 
 
+def _is_eq(e: ir.Expr, slot: int, value: int) -> bool:
+    """``e`` is ``slot == value`` (either way round; dynamic locations with one candidate)."""
+    if not (isinstance(e, ir.Binary) and e.op == "=="):
+        return False
+    for a, b in ((e.left, e.right), (e.right, e.left)):
+        if isinstance(a, ir.Read) and _single_slot(a.loc) == slot and isinstance(b, ir.Const):
+            return b.value == value
+    return False
+
+
+def _is_ne(e: ir.Expr, slot: int, value: int) -> bool:
+    if isinstance(e, ir.Unary) and e.op == "!":
+        return _is_eq(e.arg, slot, value)
+    return isinstance(e, ir.Binary) and e.op == "!=" and _is_eq(ir.Binary("==", e.left, e.right), slot, value)
+
+
+def _acquires(before: list[ir.Op], slot: int, task: int) -> bool:
+    """The ops before a store of ``task`` into ``slot`` make it a lock acquisition: they wait
+    for the slot to be 0 (or for 0 or the task, with a check that it is not the task)."""
+    waits_free = any(isinstance(op, ir.Guard) and _is_eq(op.cond, slot, 0) for op in before)
+    if waits_free:
+        return True
+    waits_either = any(
+        isinstance(op, ir.Guard) and isinstance(op.cond, ir.Binary) and op.cond.op == "||"
+        and _is_eq(op.cond.left, slot, 0) and _is_eq(op.cond.right, slot, task)
+        for op in before
+    )
+    not_mine = any(isinstance(op, ir.Check) and _is_ne(op.cond, slot, task) for op in before)
+    return waits_either and not_mine
+
+
+def _releases(before: list[ir.Op], slot: int, task: int) -> bool:
+    """The ops before a store of 0 into ``slot`` make it a release by the holder: a guard or a
+    check that the slot holds the process's task."""
+    return any(isinstance(op, (ir.Guard, ir.Check)) and _is_eq(op.cond, slot, task) for op in before)
+
+
 def _lock_ops(system: TransitionSystem) -> tuple[frozenset[int], list[tuple[set[int], set[int]]]]:
     """Lock slots and, per transition, the locks it (acquires, releases).
 
-    A slot is a lock when every write to it is an *acquire* (the writing process's own task is
-    stored after a guard that reads the slot) or a *release* (0 is stored).  This is the shape
-    of the prelude's spinlocks; nothing else is assumed."""
+    A slot is a lock when every write to it is an *acquire* (the process's own task is stored
+    after waiting for the slot to be free) or a *release by the holder* (0 is stored after a
+    guard or check that the process holds it).  This is the shape of the prelude's spinlocks,
+    whose lockdep checks make a misuse a failing step; nothing else is assumed."""
     tasks = {p.pid: p.task_instance for p in system.processes}
     effects: list[tuple[set[int], set[int]]] = []
     good: dict[int, bool] = {}
     for t in system.transitions:
         acq: set[int] = set()
         rel: set[int] = set()
-        guarded: set[int] = set()
-        for op in t.ops:
-            if isinstance(op, ir.Guard):
-                guarded |= expr_reads(op.cond)
-            elif isinstance(op, ir.Assign):
+        task = tasks.get(t.pid)
+        for k, op in enumerate(t.ops):
+            if isinstance(op, ir.Assign):
                 slot = _single_slot(op.loc)
                 written = ir.loc_slots(op.loc)
-                if slot is None or not isinstance(op.value, ir.Const):
+                before = list(t.ops[:k])
+                if slot is None or not isinstance(op.value, ir.Const) or not task:
                     for w in written:
                         good[w] = False
-                elif op.value.value == 0:
+                elif op.value.value == 0 and _releases(before, slot, task):
                     rel.add(slot)
                     good.setdefault(slot, True)
-                elif op.value.value == tasks.get(t.pid) and slot in guarded:
+                elif op.value.value == task and _acquires(before, slot, task):
                     acq.add(slot)
                     good.setdefault(slot, True)
                 else:
@@ -343,7 +382,7 @@ class StubbornSets:
         value = self.deps.owner_value[pid]
         return frozenset(slot for slot in self.lock_slots if state[slot] == value)
 
-    def choose(self, state: State, enabled: set[int]) -> set[int] | None:
+    def choose(self, state: State, enabled: set[int], failing: frozenset[int] = frozenset()) -> set[int] | None:
         """The enabled steps of the smallest stubborn set found, or None for "all of them".
 
         The closure reads the state only through the program counters, the lock owners and
@@ -351,17 +390,17 @@ class StubbornSets:
         if len(enabled) <= 1:
             return None
         key = (tuple(state[k] for k in self.pc_slots), tuple(state[k] for k in self.lock_slots),
-               frozenset(enabled))
+               frozenset(enabled), failing)
         cached = self._cache.get(key, _MISSING)
         if cached is _MISSING:
-            cached = self._choose(state, enabled)
+            cached = self._choose(state, enabled, failing)
             if len(self._cache) < CACHE_LIMIT:
                 self._cache[key] = cached
         if cached is None and any(self.deps.visible[t] for t in enabled):
             self.stats.visible += 1
         return cached  # type: ignore[return-value]
 
-    def _choose(self, state: State, enabled: set[int]) -> set[int] | None:
+    def _choose(self, state: State, enabled: set[int], failing: frozenset[int]) -> set[int] | None:
         deps = self.deps
         best: set[int] | None = None
         seeds: dict[int, list[int]] = {}
@@ -369,7 +408,9 @@ class StubbornSets:
             seeds.setdefault(deps.pid[t], []).append(t)
         for seed in seeds.values():
             picked = enabled.intersection(self.closure(state, tuple(seed), enabled))
-            if any(deps.visible[t] for t in picked):
+            if any(deps.visible[t] for t in picked) or picked <= failing:
+                # a set of failing steps only would end the search here: a step that fails
+                # has no successor, so the set needs a key step that leads on
                 continue
             if best is None or len(picked) < len(best):
                 best = picked

@@ -123,7 +123,7 @@ class _Search:
         A step that fails a check is enabled too: the set must account for it."""
         assert self.reducer is not None
         stats = self.reducer.stats
-        chosen = self.reducer.choose(state, {tid for tid, _ in successors}.union(failed))
+        chosen = self.reducer.choose(state, {tid for tid, _ in successors}.union(failed), frozenset(failed))
         if chosen is None:
             stats.full += 1
             return successors
