@@ -27,7 +27,8 @@ SPECS = Path(__file__).resolve().parent.parent / "specs"
 @st.composite
 def lock_systems(draw: st.DrawFn) -> TransitionSystem:
     """2-4 processes with shared slots, a private slot each, and one lock (acquire: wait for 0
-    and store the process's task number; release: store 0), plus random checks and guards."""
+    and store the process's task number; release: check it is held, store 0), plus random
+    checks and guards."""
     b = Builder("random-locks")
     shared = [b.var(f"g{k}", 0, hi) for k, hi in enumerate(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)))]
     lock = b.var("lock", 0, 4)
@@ -43,15 +44,17 @@ def lock_systems(draw: st.DrawFn) -> TransitionSystem:
                 ops: list[ir.Op] = [ir.Guard(ir.Binary("==", ir.Read(ir.Static(lock)), ir.Const(0))),
                                     ir.Assign(ir.Static(lock), ir.Const(pid + 1), 0, 4, "lock")]
                 b.step(pid, pc, pc + 1, ops)
-            elif kind == "release":
-                b.step(pid, pc, pc + 1, [ir.Assign(ir.Static(lock), ir.Const(0), 0, 4, "lock")])
+            elif kind == "release":  # the prelude's shape: lockdep's check, then the store
+                held = ir.Binary("==", ir.Read(ir.Static(lock)), ir.Const(pid + 1))
+                b.step(pid, pc, pc + 1, [ir.Check("lockdep", held, "unlock of an unheld lock"),
+                                         ir.Assign(ir.Static(lock), ir.Const(0), 0, 4, "lock")])
             else:
                 for _ in range(2 if kind == "choice" else 1):
                     ops = [operation(draw, b, mine) for _ in range(draw(st.integers(0, 2)))]
                     b.step(pid, pc, draw(st.just(pc + 1) | st.integers(0, end)), ops)
     if draw(st.booleans()):
         b.invariant("inv", ir.Binary("||", bool_expr(draw, shared, 1, False), bool_expr(draw, shared, 1, False)))
-    for prop in CHECKS:
+    for prop in (*CHECKS, "lockdep"):
         b.check_prop(prop)
     system = b.build(check_deadlock=True)
     tasks = tuple(Process(p.pid, p.name, p.pc_slot, p.end_pc, p.daemon, p.pid + 1) for p in system.processes)

@@ -100,10 +100,27 @@ def _through(reads: frozenset[int], feeds: dict[int, frozenset[int]], local: fro
     return frozenset(out)
 
 
+def _can_fail(e: ir.Expr) -> bool:
+    """Whether evaluating ``e`` may stop with a model error (a dynamic access, a table look-up,
+    a list read, a division)."""
+    if isinstance(e, ir.Read):
+        return isinstance(e.loc, ir.Dynamic)
+    if isinstance(e, (ir.Lookup, ir.ListFirst, ir.ListNext, ir.ListLen)):
+        return True
+    if isinstance(e, ir.Unary):
+        return _can_fail(e.arg)
+    if isinstance(e, ir.Binary):
+        return e.op in ("/", "%") or _can_fail(e.left) or _can_fail(e.right)
+    if isinstance(e, ir.Ite):
+        return _can_fail(e.cond) or _can_fail(e.then) or _can_fail(e.other)
+    return False
+
+
 def _may_enable(writer: Transition, slot: int, guard: ir.Expr, fed: bool) -> bool:
-    """Could ``writer``'s write of ``slot`` make ``guard`` true?  Only a constant written
-    straight into a slot the guard reads directly can be ruled out."""
-    if fed:
+    """Could ``writer``'s write of ``slot`` make ``guard`` true (or make its evaluation fail,
+    which is a violation to find)?  Only a constant written straight into a slot that a guard
+    which cannot fail reads directly can be ruled out."""
+    if fed or _can_fail(guard):
         return True
     values = [op.value for op in writer.ops if isinstance(op, ir.Assign)
               and isinstance(op.loc, ir.Static) and op.loc.slot == slot]
