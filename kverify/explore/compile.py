@@ -220,9 +220,7 @@ class _Emitter:
     def value(self, e: ir.Expr) -> str:
         """An expression used as a stored integer (booleans become 0/1)."""
         text = self.expr(e)
-        boolean = (isinstance(e, ir.Binary) and e.op in _BOOLEAN) or (
-            isinstance(e, ir.Unary) and e.op == "!"
-        )
+        boolean = (isinstance(e, ir.Binary) and e.op in _BOOLEAN) or (isinstance(e, ir.Unary) and e.op == "!")
         return f"(1 if {text} else 0)" if boolean else text
 
     def op(self, op: ir.Op) -> list[str]:
@@ -237,9 +235,7 @@ class _Emitter:
             if not (isinstance(op.value, ir.Const) and op.lo <= op.value.value <= op.hi):
                 msg = repr(f"{op.what} = ")
                 rng = repr(f" is out of range {op.lo}..{op.hi}")
-                lines.append(
-                    f"if not ({op.lo} <= _v <= {op.hi}): _fail(n, {msg} + str(_v) + {rng})"
-                )
+                lines.append(f"if not ({op.lo} <= _v <= {op.hi}): _fail(n, {msg} + str(_v) + {rng})")
             lines.append(f"n[{self.loc(op.loc)}] = _v")
             return lines
         if isinstance(op, ir.ListRemove):
@@ -249,9 +245,7 @@ class _Emitter:
             cap = op.head.capacity if op.head else 0
             pos = self.expr(op.pos) if op.pos is not None else "0"
             table = self.constant(op.table)
-            return [
-                f"_list_insert(n, {table}, {self.expr(op.elem)}, {op.where!r}, {first}, {cap}, {pos})"
-            ]
+            return [f"_list_insert(n, {table}, {self.expr(op.elem)}, {op.where!r}, {first}, {cap}, {pos})"]
         raise TypeError(f"not an operation: {op!r}")
 
 
@@ -298,9 +292,7 @@ class CompiledSystem:
 
     def done(self, state: State) -> bool:
         """Every non-daemon process has finished."""
-        return all(
-            p.daemon or state[p.pc_slot] == p.end_pc for p in self.system.processes
-        )
+        return all(p.daemon or state[p.pc_slot] == p.end_pc for p in self.system.processes)
 
     def pack(self, state: State) -> bytes:
         return self.packer.pack(*state)

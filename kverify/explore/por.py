@@ -68,8 +68,11 @@ def _eval3(e: ir.Expr, known: dict[int, int]) -> int | None:
         if e.op == "&&":
             return 0 if 0 in (a, b) else UNKNOWN if None in (a, b) else 1
         if e.op == "||":
-            return 1 if (a is not None and a != 0) or (b is not None and b != 0) else (
-                UNKNOWN if None in (a, b) else 0)
+            return (
+                1
+                if (a is not None and a != 0) or (b is not None and b != 0)
+                else (UNKNOWN if None in (a, b) else 0)
+            )
         if a is None or b is None:
             return UNKNOWN
         ops = {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}
@@ -90,7 +93,9 @@ def _guards(t: Transition, local: frozenset[int]) -> list[tuple[ir.Expr, frozens
     return out
 
 
-def _through(reads: frozenset[int], feeds: dict[int, frozenset[int]], local: frozenset[int]) -> frozenset[int]:
+def _through(
+    reads: frozenset[int], feeds: dict[int, frozenset[int]], local: frozenset[int]
+) -> frozenset[int]:
     out: set[int] = set()
     for slot in reads:
         if slot in feeds:
@@ -122,8 +127,11 @@ def _may_enable(writer: Transition, slot: int, guard: ir.Expr, fed: bool) -> boo
     which cannot fail reads directly can be ruled out."""
     if fed or _can_fail(guard):
         return True
-    values = [op.value for op in writer.ops if isinstance(op, ir.Assign)
-              and isinstance(op.loc, ir.Static) and op.loc.slot == slot]
+    values = [
+        op.value
+        for op in writer.ops
+        if isinstance(op, ir.Assign) and isinstance(op.loc, ir.Static) and op.loc.slot == slot
+    ]
     if len(values) != 1 or not isinstance(values[0], ir.Const):
         return True
     return _eval3(guard, {slot: values[0].value}) != 0
@@ -158,8 +166,11 @@ def _acquires(before: list[ir.Op], slot: int, task: int) -> bool:
     if waits_free:
         return True
     waits_either = any(
-        isinstance(op, ir.Guard) and isinstance(op.cond, ir.Binary) and op.cond.op == "||"
-        and _is_eq(op.cond.left, slot, 0) and _is_eq(op.cond.right, slot, task)
+        isinstance(op, ir.Guard)
+        and isinstance(op.cond, ir.Binary)
+        and op.cond.op == "||"
+        and _is_eq(op.cond.left, slot, 0)
+        and _is_eq(op.cond.right, slot, task)
         for op in before
     )
     not_mine = any(isinstance(op, ir.Check) and _is_ne(op.cond, slot, task) for op in before)
@@ -241,7 +252,9 @@ def _held(system: TransitionSystem, locks: frozenset[int]) -> list[frozenset[int
     return [at.get((t.pid, t.pc_from), frozenset()) for t in system.transitions]
 
 
-def _guard_locks(system: TransitionSystem, locks: frozenset[int], local: frozenset[int]) -> list[frozenset[int]]:
+def _guard_locks(
+    system: TransitionSystem, locks: frozenset[int], local: frozenset[int]
+) -> list[frozenset[int]]:
     out = []
     for t in system.transitions:
         shared: set[int] = set()
@@ -277,7 +290,7 @@ class Dependencies:
     owner_value: list[int]  # per process: the value of a lock slot it holds (its task)
 
     @classmethod
-    def of(cls, system: TransitionSystem) -> "Dependencies":
+    def of(cls, system: TransitionSystem) -> Dependencies:
         trans = system.transitions
         writers: dict[int, set[int]] = {}
         touchers: dict[int, set[int]] = {}
@@ -290,9 +303,7 @@ class Dependencies:
         by_pid: dict[int, set[int]] = {}
         for t in trans:
             by_pid.setdefault(t.pid, set()).add(t.tid)
-        local = frozenset(
-            slot.index for slot in system.layout.slots if slot.owner is not None
-        )
+        local = frozenset(slot.index for slot in system.layout.slots if slot.owner is not None)
         dependent, enablers = [], []
         for t in trans:
             dep = set(by_pid[t.pid])
@@ -399,15 +410,21 @@ class StubbornSets:
         value = self.deps.owner_value[pid]
         return frozenset(slot for slot in self.lock_slots if state[slot] == value)
 
-    def choose(self, state: State, enabled: set[int], failing: frozenset[int] = frozenset()) -> set[int] | None:
+    def choose(
+        self, state: State, enabled: set[int], failing: frozenset[int] = frozenset()
+    ) -> set[int] | None:
         """The enabled steps of the smallest stubborn set found, or None for "all of them".
 
         The closure reads the state only through the program counters, the lock owners and
         the set of enabled steps, so its answer is cached on those."""
         if len(enabled) <= 1:
             return None
-        key = (tuple(state[k] for k in self.pc_slots), tuple(state[k] for k in self.lock_slots),
-               frozenset(enabled), failing)
+        key = (
+            tuple(state[k] for k in self.pc_slots),
+            tuple(state[k] for k in self.lock_slots),
+            frozenset(enabled),
+            failing,
+        )
         cached = self._cache.get(key, _MISSING)
         if cached is _MISSING:
             cached = self._choose(state, enabled, failing)
@@ -462,15 +479,24 @@ def audit(compiled: CompiledSystem, deps: Dependencies, state: State) -> list[st
         for u, su in enabled[a + 1 :]:
             if u in deps.dependent[t]:
                 continue
-            name = f"{trans[t].label!r} ({trans[t].source.line}) and {trans[u].label!r} ({trans[u].source.line})"
+            name = (
+                f"{trans[t].label!r} ({trans[t].source.line}) and {trans[u].label!r} ({trans[u].source.line})"
+            )
             t_after_u = _outcome(steps[t], su) if not isinstance(su, str) else st
             u_after_t = _outcome(steps[u], st) if not isinstance(st, str) else su
             if t_after_u is None or u_after_t is None:
                 problems.append(f"{name}: one disables the other")
-            elif isinstance(st, str) or isinstance(su, str) or isinstance(t_after_u, str) or isinstance(u_after_t, str):
-                if (isinstance(st, str) and t_after_u != st) or (isinstance(su, str) and u_after_t != su):
-                    problems.append(f"{name}: a check fails in one order only")
-                elif not isinstance(st, str) and not isinstance(su, str):
+            elif (
+                isinstance(st, str)
+                or isinstance(su, str)
+                or isinstance(t_after_u, str)
+                or isinstance(u_after_t, str)
+            ):
+                if (
+                    (isinstance(st, str) and t_after_u != st)
+                    or (isinstance(su, str) and u_after_t != su)
+                    or (not isinstance(st, str) and not isinstance(su, str))
+                ):
                     problems.append(f"{name}: a check fails in one order only")
             elif t_after_u != u_after_t:
                 problems.append(f"{name}: the two orders reach different states")

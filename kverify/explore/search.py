@@ -84,8 +84,10 @@ def search(
         StubbornSets(compiled.system) if por else None,
     )
     if por and not isinstance(run.frontier, BfsFrontier):
-        raise KverifyError("partial-order reduction needs the breadth-first search",
-                           hint="drop --strategy dfs, or add --no-por")
+        raise KverifyError(
+            "partial-order reduction needs the breadth-first search",
+            hint="drop --strategy dfs, or add --no-por",
+        )
     return run.run()
 
 
@@ -110,9 +112,7 @@ class _Search:
         self.found: dict[str, Violation] = {}
         self.kinds = {p.name: p.kind for p in self.system.properties}
         self.transitions = 0
-        self.truncated = (
-            False  # a state at max_depth had successors that were not stored
-        )
+        self.truncated = False  # a state at max_depth had successors that were not stored
         self.started = 0.0
         self.reducer = reducer
 
@@ -183,9 +183,7 @@ class _Search:
         invariants = tuple(compiled.invariants)
         max_states = _cap(self.limits.max_states)
         max_depth = _cap(self.limits.max_depth)
-        deadline = self.started + (
-            self.limits.time_limit if self.limits.time_limit is not None else math.inf
-        )
+        deadline = self.started + (self.limits.time_limit if self.limits.time_limit is not None else math.inf)
         clock = time.perf_counter
         reduce = self._reduce if self.reducer is not None else None
         transitions = 0
@@ -248,9 +246,7 @@ class _Search:
 
     # ------------------------------------------------------------------ property checks
 
-    def _violates(
-        self, i: int, state: State, invariants: tuple[tuple[str, object], ...]
-    ) -> bool:
+    def _violates(self, i: int, state: State, invariants: tuple[tuple[str, object], ...]) -> bool:
         bad = False
         for name, pred in invariants:
             try:
@@ -291,10 +287,7 @@ class _Search:
             pc = state[p.pc_slot]
             if p.daemon or pc == p.end_pc:
                 continue
-            labels = [
-                f"`{t.label}` ({t.source.file}:{t.source.line})"
-                for t in table[p.pid].get(pc, [])
-            ]
+            labels = [f"`{t.label}` ({t.source.file}:{t.source.line})" for t in table[p.pid].get(pc, [])]
             where = " or ".join(labels) if labels else f"pc {pc}"
             parts.append(f"{p.name} at {where}")
         return "no process can move: " + "; ".join(parts)
@@ -304,18 +297,14 @@ class _Search:
     def _record(self, i: int, prop: str, message: str, kind: str = "") -> None:
         if prop in self.found:
             return
-        kind = kind or self.kinds.get(
-            prop, "model-error" if prop == "model-error" else "invariant"
-        )
+        kind = kind or self.kinds.get(prop, "model-error" if prop == "model-error" else "invariant")
         trace = self._trace(i, TraceViolation(prop, kind, message))
         self.found[prop] = Violation(prop, kind, message, trace)
 
     def _record_failure(self, i: int, tid: int, state: State, exc: StepFailure) -> None:
         if exc.prop in self.found:
             return
-        kind = self.kinds.get(
-            exc.prop, "model-error" if isinstance(exc, ModelError) else "assert"
-        )
+        kind = self.kinds.get(exc.prop, "model-error" if isinstance(exc, ModelError) else "assert")
         reached = exc.state if exc.state is not None else state
         t = self.system.transitions[tid]
         message = f"{exc.message} (at `{t.label}`, {t.source.file}:{t.source.line})"
@@ -323,18 +312,14 @@ class _Search:
         trace = self._trace(i, violation, last=(tid, reached))
         self.found[exc.prop] = Violation(exc.prop, kind, message, trace)
 
-    def _trace(
-        self, i: int, violation: TraceViolation, last: tuple[int, State] | None = None
-    ) -> Trace:
+    def _trace(self, i: int, violation: TraceViolation, last: tuple[int, State] | None = None) -> Trace:
         unpack = self.compiled.packer.unpack
         root, links = self.store.path(i)
         path = [(tid, unpack(self.store.packed[n])) for tid, n in links]
         if last is not None:
             path.append(last)
         initial = unpack(self.store.packed[root])
-        return build_trace(
-            self.system, initial, path, violation, partial_last=last is not None
-        )
+        return build_trace(self.system, initial, path, violation, partial_last=last is not None)
 
     # ------------------------------------------------------------------ result
 

@@ -68,9 +68,7 @@ class StateStore:
         per_bytes = sys.getsizeof(self.packed[0])
         ints = max(count - 257, 0) * sys.getsizeof(2**20)
         tables = sys.getsizeof(self.index) + sys.getsizeof(self.packed)
-        arrays = sum(
-            a.buffer_info()[1] * a.itemsize for a in (self.parent, self.via, self.depth)
-        )
+        arrays = sum(a.buffer_info()[1] * a.itemsize for a in (self.parent, self.via, self.depth))
         return (count * per_bytes + ints + tables + arrays) / count
 
     def unpack_all(self, unpack: Callable[[bytes], State]) -> set[State]:

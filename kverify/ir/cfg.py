@@ -111,16 +111,23 @@ class StepCutter:
                 region = node.atomic if node.region_entry else None
                 mark = len(ops)
                 first = len(seen)
-            if node.is_await and region is not None and node.atomic == region and any(
-                not isinstance(op, ir.Guard) for op in ops[mark:]
+            if (
+                node.is_await
+                and region is not None
+                and node.atomic == region
+                and any(not isinstance(op, ir.Guard) for op in ops[mark:])
             ):
                 raise KverifyError(
                     "await inside an atomic block must be its first statement",
                     node.location,
                     "move the await to the start of the atomic block, or split the block",
                 )
-            if taken and region is None and node.kind == "choice" and seen and any(
-                not self.silent(nxt) for nxt in node.succ
+            if (
+                taken
+                and region is None
+                and node.kind == "choice"
+                and seen
+                and any(not self.silent(nxt) for nxt in node.succ)
             ):
                 # A choice between branches that read shared state (an if's two guards) is
                 # decided by the next step, not this one: stop in front of it.
@@ -161,9 +168,7 @@ class StepCutter:
             result.append(self._transition(first_tid + len(result), start, path, pcs, pc_slot))
         return result, pcs
 
-    def _transition(
-        self, tid: int, start: int, path: _Path, pcs: dict[int, int], pc_slot: int
-    ) -> Transition:
+    def _transition(self, tid: int, start: int, path: _Path, pcs: dict[int, int], pc_slot: int) -> Transition:
         reads: set[int] = {pc_slot}
         writes: set[int] = {pc_slot}
         for nid in path.nodes:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-
 # --------------------------------------------------------------------------- locations
 
 
@@ -30,7 +29,7 @@ class Dynamic:
     """A slot chosen at run time: ``bases[key - shift] + offset``."""
 
     bases: tuple[int, ...]
-    key: "Expr"
+    key: Expr
     offset: int
     shift: int  # 1 for references (0 is null), 0 for array indices
     what: str  # the model text, for error messages: "work->worker", "a[i]"
@@ -58,21 +57,21 @@ class Read:
 @dataclass(frozen=True)
 class Unary:
     op: str  # "-", "!", "~"
-    arg: "Expr"
+    arg: Expr
 
 
 @dataclass(frozen=True)
 class Binary:
     op: str  # + - * / % == != < <= > >= && || & | ^ << >>
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
 
 
 @dataclass(frozen=True)
 class Ite:
-    cond: "Expr"
-    then: "Expr"
-    other: "Expr"
+    cond: Expr
+    then: Expr
+    other: Expr
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ class Lookup:
     is a model error described by ``what``."""
 
     values: tuple[int, ...]
-    key: "Expr"
+    key: Expr
     shift: int
     nonzero: bool
     what: str
@@ -116,8 +115,8 @@ class ListFirst:
 class ListNext:
     """The element after ``elem`` in the list ``node`` places it in, or 0 at the end."""
 
-    table: "NodeTable"
-    elem: "Expr"
+    table: NodeTable
+    elem: Expr
 
 
 Expr = Union[Const, Read, Unary, Binary, Ite, Lookup, ListLen, ListFirst, ListNext]

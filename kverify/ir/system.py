@@ -11,8 +11,8 @@ Python, the symbolic engine encodes the same trees in z3.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from kverify.ir.expr import Expr, Op
 
@@ -85,7 +85,7 @@ class Variable:
     owner: int | None = None
     ghost: bool = False
 
-    def show(self, state: State, layout: "Layout") -> str:
+    def show(self, state: State, layout: Layout) -> str:
         if self.kind == "list":
             items = [layout.slots[i].vtype.show(state[i]) for i in self.slots if state[i]]
             return "[" + ", ".join(items) + "]"
@@ -157,12 +157,36 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class Temporal:
+    """A temporal formula over state predicates, checked on infinite runs.
+
+    ``kind`` is ``always`` (``p`` holds in every state), ``eventually`` (``p`` holds in some
+    state), ``always_eventually`` (``p`` holds infinitely often) or ``leads_to`` (every state
+    where ``p`` holds is followed, at once or later, by one where ``q`` holds).
+    """
+
+    kind: str
+    p: Expr
+    q: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """A fairness assumption on the steps of process ``pid``: ``weak`` (a step continuously
+    enabled is eventually taken) or ``strong`` (infinitely often enabled, eventually taken)."""
+
+    kind: str
+    pid: int
+
+
+@dataclass(frozen=True)
 class Property:
-    """A named safety property.
+    """A named property.
 
     ``kind`` is one of ``invariant`` (``expr`` holds in every reachable state), ``final``
     (``expr`` holds in every state with no enabled step), ``assert`` / ``warn`` (a Check op in
-    the code; ``expr`` is None), ``deadlock`` and ``model-error`` (built in).
+    the code; ``expr`` is None), ``deadlock`` and ``model-error`` (built in), or ``liveness``
+    (``temporal`` holds on every fair infinite run; see docs/liveness.md).
     """
 
     name: str
@@ -171,6 +195,7 @@ class Property:
     expr: Expr | None = None
     description: str = ""
     kernel: KernelRef | None = None
+    temporal: Temporal | None = None
 
 
 @dataclass(frozen=True)
@@ -188,6 +213,7 @@ class TransitionSystem:
     model_file: str = ""
     check_deadlock: bool = True
     notes: tuple[str, ...] = field(default_factory=tuple)
+    fairness: tuple[Fairness, ...] = ()
 
     def property(self, name: str) -> Property:
         for prop in self.properties:

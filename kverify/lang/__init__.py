@@ -3,4 +3,4 @@
 from kverify.lang.load import list_variants, load_spec
 from kverify.lang.parser import parse
 
-__all__ = ["load_spec", "list_variants", "parse"]
+__all__ = ["list_variants", "load_spec", "parse"]

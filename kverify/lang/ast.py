@@ -39,7 +39,7 @@ class TypeRef:
     name: str = ""
     lo: int = 0
     hi: int = 0
-    capacity: "Expr | None" = None
+    capacity: Expr | None = None
     pointer: bool = False
     span: Span = _span()
 
@@ -72,45 +72,45 @@ class Name:
 
 @dataclass(frozen=True)
 class Field:
-    base: "Expr"
+    base: Expr
     name: str
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Index:
-    base: "Expr"
-    index: "Expr"
+    base: Expr
+    index: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Call:
     func: str
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class UnaryOp:
     op: str  # ! - ~ & *
-    arg: "Expr"
+    arg: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class BinOp:
     op: str
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Cond:
-    cond: "Expr"
-    then: "Expr"
-    other: "Expr"
+    cond: Expr
+    then: Expr
+    other: Expr
     span: Span = _span()
 
 
@@ -119,7 +119,7 @@ class WarnExpr:
     """``warn_on(cond)`` used as an if condition: the WARN fires when cond holds."""
 
     kind: str  # warn_on | warn_on_once (lower case)
-    cond: "Expr"
+    cond: Expr
     name: str | None
     span: Span = _span()
 
@@ -134,8 +134,8 @@ Expr = Union[Num, BoolLit, Null, Name, Field, Index, Call, UnaryOp, BinOp, Cond,
 class LocalDecl:
     type: TypeRef
     name: str
-    dims: "Expr | None"
-    init: "Expr | None"
+    dims: Expr | None
+    init: Expr | None
     ghost: bool = False
     span: Span = _span()
 
@@ -157,15 +157,15 @@ class ExprStmt:
 @dataclass(frozen=True)
 class If:
     cond: Expr
-    then: "Stmt"
-    other: "Stmt | None"
+    then: Stmt
+    other: Stmt | None
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class While:
     cond: Expr
-    body: "Stmt"
+    body: Stmt
     span: Span = _span()
 
 
@@ -193,7 +193,7 @@ class Return:
 
 @dataclass(frozen=True)
 class Atomic:
-    body: "Block"
+    body: Block
     span: Span = _span()
 
 
@@ -205,7 +205,7 @@ class Await:
 
 @dataclass(frozen=True)
 class Either:
-    branches: tuple["Block", ...]
+    branches: tuple[Block, ...]
     span: Span = _span()
 
 
@@ -235,13 +235,13 @@ class Warn:
 @dataclass(frozen=True)
 class Labeled:
     label: str
-    body: "Stmt"
+    body: Stmt
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Block:
-    body: tuple["Stmt", ...]
+    body: tuple[Stmt, ...]
     span: Span = _span()
 
 
@@ -255,7 +255,7 @@ class Ref:
     """A statement carrying ``@LINE``: the kernel source line it stands for."""
 
     line: int
-    body: "Stmt"
+    body: Stmt
     span: Span = _span()
 
 
@@ -381,6 +381,26 @@ class PropertyDecl:
 
 
 @dataclass(frozen=True)
+class TemporalDecl:
+    """``property NAME: always P; / eventually P; / always eventually P; / P ~> Q;``"""
+
+    name: str
+    kind: str  # always | eventually | always_eventually | leads_to
+    p: Expr
+    q: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class FairDecl:
+    """``fair weak PROCESS;`` / ``fair strong PROCESS;`` / ``fair weak;`` (every process)."""
+
+    kind: str  # weak | strong
+    process: str | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class IgnoreDecl:
     """``ignore NAME;`` in a spec: the model's assert or WARN of that name is not checked."""
 
@@ -396,7 +416,7 @@ class AllowDecl:
 
 Decl = Union[
     Include, Use, Source, SpecName, EnumDecl, StructDecl, ConstDecl, GlobalDecl, FuncDef,
-    VariantDecl, ProcessDecl, InitDecl, PropertyDecl, AllowDecl, IgnoreDecl,
+    VariantDecl, ProcessDecl, InitDecl, PropertyDecl, TemporalDecl, FairDecl, AllowDecl, IgnoreDecl,
 ]  # fmt: skip
 
 

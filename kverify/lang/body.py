@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from kverify.errors import KverifyError
 from kverify.ir import expr as ir
@@ -49,7 +49,9 @@ class Body:
 
     # ------------------------------------------------------------------ graph building
 
-    def _node(self, kind: str, ops: list[ir.Op], label: str | None = None, span: ast.Span | None = None) -> Node:
+    def _node(
+        self, kind: str, ops: list[ir.Op], label: str | None = None, span: ast.Span | None = None
+    ) -> Node:
         span = span or self.stmt_span
         text = self.label_override or (label if label is not None else self.low.text(span))
         node = self.g.add(
@@ -68,7 +70,9 @@ class Body:
         if a is not None:
             a.succ.append(b.nid)
 
-    def emit(self, ops: list[ir.Op], label: str | None = None, span: ast.Span | None = None, is_await: bool = False) -> Node:
+    def emit(
+        self, ops: list[ir.Op], label: str | None = None, span: ast.Span | None = None, is_await: bool = False
+    ) -> Node:
         node = self._node("action", ops, label, span)
         node.is_await = is_await
         self.link(self.cur, node)
@@ -89,7 +93,7 @@ class Body:
         return self.frames[-1]
 
     def lookup(self, name: str, span: ast.Span) -> Place | ir.Expr:
-        for frame in (self.frames[-1:] if self.frames else []):
+        for frame in self.frames[-1:] if self.frames else []:
             for scope in reversed(frame.scopes):
                 if name in scope:
                     return scope[name]
@@ -103,8 +107,11 @@ class Body:
             return Inst("task_struct", ir.Const(self.low.process_tasks[name]), name)
         if name == "current":
             if self.task is None:
-                raise self.low.error("'current' has no task here", span,
-                                     "only process code runs on a task (declare struct task_struct)")
+                raise self.low.error(
+                    "'current' has no task here",
+                    span,
+                    "only process code runs on a task (declare struct task_struct)",
+                )
             return Inst("task_struct", ir.Const(self.task), "current")
         raise self.low.error(f"unknown name {name!r}", span, self._suggest(name))
 
@@ -127,7 +134,9 @@ class Body:
         suffix = f"#{count + 1}" if count else ""
         fname = "" if len(self.frames) == 1 else f"{self.frame.name}."
         full = f"{self.pname}.{fname}{name}{suffix}"
-        shared = t.kind in ("struct", "list_head") or (t.kind == "array" and t.elem is not None and t.elem.kind == "struct")
+        shared = t.kind in ("struct", "list_head") or (
+            t.kind == "array" and t.elem is not None and t.elem.kind == "struct"
+        )
         if t.scalar and len(self.frames) > 1 and self.pool.get(t):
             slot = self.pool[t].pop()
             self.frame.locals.append(slot)
@@ -161,8 +170,9 @@ class Body:
         frame = self.frame
         for label, span in frame.gotos:
             if label not in frame.defined:
-                raise self.low.error(f"goto to an unknown label {label!r}", span,
-                                     "labels are local to their function")
+                raise self.low.error(
+                    f"goto to an unknown label {label!r}", span, "labels are local to their function"
+                )
         self.join(frame.exit)
 
     # ------------------------------------------------------------------ statements
@@ -202,7 +212,10 @@ class Body:
 
     def release_temps(self) -> None:
         if self.temps:
-            ops: list[ir.Op] = [ir.Assign(ir.Static(t), ir.Const(self.low.slots[t].init), -(2**31), 2**31, "") for t in self.temps]
+            ops: list[ir.Op] = [
+                ir.Assign(ir.Static(t), ir.Const(self.low.slots[t].init), -(2**31), 2**31, "")
+                for t in self.temps
+            ]
             self.emit(ops, label="")
             self._free(self.temps)
             self.temps = []
@@ -272,7 +285,8 @@ class Body:
         if isinstance(value, ir.Const) and place.type.kind in ("int", "bool", "enum"):
             if not place.type.lo <= value.value <= place.type.hi:
                 raise self.low.error(
-                    f"value {value.value} is out of range {place.type.lo}..{place.type.hi} of {place.what}", s.span
+                    f"value {value.value} is out of range {place.type.lo}..{place.type.hi} of {place.what}",
+                    s.span,
                 )
         self.emit([self.assign_op(place, value)])
 
@@ -295,7 +309,9 @@ class Body:
         for taken, branch in ((True, s.then), (False, s.other)):
             self.cur = head
             guard = ir.Guard(cond if taken else _not(cond))
-            self.emit((checks if taken else []) + [guard], label=label if taken else f"{label} [no]", span=s.span)
+            self.emit(
+                (checks if taken else []) + [guard], label=label if taken else f"{label} [no]", span=s.span
+            )
             if branch is not None:
                 self.stmt(branch)
             ends.append(self.cur)
@@ -451,13 +467,17 @@ class Body:
     # ------------------------------------------------------------------ calls
 
     def call(self, c: ast.Call, want_value: bool) -> tuple[ir.Expr, Type]:
+        if c.func in ("returned", "done") and self.low.process_pcs is not None:
+            return self.returned(c)
         if c.func in _BUILTINS:
             return self.builtin(c, want_value)
         if c.func not in self.low.funcs:
             raise self.low.error(f"unknown function {c.func!r}", c.span, self._suggest_func(c.func))
         fdef, library = self.low.funcs[c.func]
         if any(f.name == fdef.name for f in self.frames[1:]):
-            raise self.low.error(f"recursive call of {fdef.name!r}", c.span, "recursion is not supported; unroll it")
+            raise self.low.error(
+                f"recursive call of {fdef.name!r}", c.span, "recursion is not supported; unroll it"
+            )
         if len(c.args) != len(fdef.params):
             raise self.low.error(
                 f"{fdef.name} takes {len(fdef.params)} argument(s), {len(c.args)} given", c.span
@@ -500,8 +520,15 @@ class Body:
         self.temps.append(slot)
         return place
 
-    def inline(self, fdef: ast.FuncDef, library: bool, args: list[tuple[Type, ir.Expr, ast.Param]],
-               ret: Scalar | None, ret_type: Type, span: ast.Span) -> tuple[ir.Expr, Type]:
+    def inline(
+        self,
+        fdef: ast.FuncDef,
+        library: bool,
+        args: list[tuple[Type, ir.Expr, ast.Param]],
+        ret: Scalar | None,
+        ret_type: Type,
+        span: ast.Span,
+    ) -> tuple[ir.Expr, Type]:
         saved = (self.kernel, self.label_override, self.stmt_span)
         saved_temps, self.temps = self.temps, []
         if library and self.label_override is None and not self.frame.library:
@@ -526,7 +553,8 @@ class Body:
         self.block(fdef.body)
         self.finish_frame()
         resets: list[ir.Op] = [
-            ir.Assign(ir.Static(k), ir.Const(self.low.slots[k].init), -(2**31), 2**31, "") for k in frame.locals
+            ir.Assign(ir.Static(k), ir.Const(self.low.slots[k].init), -(2**31), 2**31, "")
+            for k in frame.locals
         ]
         if resets:
             self.emit(resets, label="")
@@ -538,12 +566,29 @@ class Body:
             return ir.Const(0), VOID
         return ir.Read(ret.loc), ret_type
 
+    def returned(self, c: ast.Call) -> tuple[ir.Expr, Type]:
+        """``returned(P)`` / ``done(P)`` in a temporal property: process P has reached its end."""
+        pcs = self.low.process_pcs or {}
+        if len(c.args) != 1 or not isinstance(c.args[0], ast.Name) or c.args[0].ident not in pcs:
+            raise self.low.error(f"{c.func} takes the name of a process", c.span,
+                                 "processes: " + ", ".join(sorted(pcs)))
+        pc, end = pcs[c.args[0].ident]
+        return ir.Binary("==", ir.Read(ir.Static(pc)), ir.Const(end)), BOOL
+
     # ------------------------------------------------------------------ builtins
 
     def builtin(self, c: ast.Call, want_value: bool) -> tuple[ir.Expr, Type]:
         name, args = c.func, c.args
-        arity = {"list_add": 2, "list_add_tail": 2, "list_del_init": 1, "list_empty": 1,
-                 "list_first_entry": 1, "list_next_entry": 1, "container_of": 3, "xchg": 2}[name]
+        arity = {
+            "list_add": 2,
+            "list_add_tail": 2,
+            "list_del_init": 1,
+            "list_empty": 1,
+            "list_first_entry": 1,
+            "list_next_entry": 1,
+            "container_of": 3,
+            "xchg": 2,
+        }[name]
         if len(args) != arity:
             raise self.low.error(f"{name} takes {arity} argument(s), {len(args)} given", c.span)
         if name in ("list_add", "list_add_tail"):
@@ -641,17 +686,23 @@ class Body:
             if vt.kind != "ref":
                 raise self.low.error("only pointers to structs can be dereferenced", e.span)
             return Inst(vt.name, value, self.low.text(e.span))
-        raise self.low.error("expected a variable, a field or an array element", getattr(e, "span", ast.NOSPAN))
+        raise self.low.error(
+            "expected a variable, a field or an array element", getattr(e, "span", ast.NOSPAN)
+        )
 
     def instance_of(self, base: ast.Expr) -> Inst:
         """The struct instance ``base`` denotes, through a pointer or directly."""
-        if isinstance(base, (ast.Name, ast.Field, ast.Index)) or (isinstance(base, ast.UnaryOp) and base.op == "*"):
+        if isinstance(base, (ast.Name, ast.Field, ast.Index)) or (
+            isinstance(base, ast.UnaryOp) and base.op == "*"
+        ):
             place = self.place(base)
             if isinstance(place, Inst):
                 return place
             if isinstance(place, Scalar) and place.type.kind == "ref":
                 return Inst(place.type.name, ir.Read(place.loc), self.low.text(base.span))
-            raise self.low.error(f"{self.low.text(base.span)!r} is not a struct or a pointer to one", base.span)
+            raise self.low.error(
+                f"{self.low.text(base.span)!r} is not a struct or a pointer to one", base.span
+            )
         value, vt = self.value(base)
         if vt.kind != "ref":
             raise self.low.error("not a struct or a pointer to one", getattr(base, "span", ast.NOSPAN))
@@ -664,8 +715,11 @@ class Body:
             import difflib
 
             close = difflib.get_close_matches(e.name, list(info.fields), n=1)
-            raise self.low.error(f"struct {inst.struct} has no field {e.name!r}", e.span,
-                                 f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(info.fields)}")
+            raise self.low.error(
+                f"struct {inst.struct} has no field {e.name!r}",
+                e.span,
+                f"did you mean {close[0]!r}?" if close else f"fields: {', '.join(info.fields)}",
+            )
         offset, ft = info.fields[e.name]
         what = self.low.text(e.span) or f"{inst.what}.{e.name}"
         if isinstance(inst.num, ir.Const) and inst.num.value == 0:
@@ -703,7 +757,9 @@ class Body:
         if arr.elem.kind == "struct":
             if isinstance(idx, ir.Const):
                 return Inst(arr.elem.name, ir.Const(arr.nums[idx.value]), what)
-            return Inst(arr.elem.name, ir.Lookup(arr.nums, idx, 0, True, f"index out of bounds in {what}"), what)
+            return Inst(
+                arr.elem.name, ir.Lookup(arr.nums, idx, 0, True, f"index out of bounds in {what}"), what
+            )
         if isinstance(idx, ir.Const):
             return Scalar(ir.Static(arr.base + idx.value), arr.elem, what)
         bases = tuple(arr.base + k for k in range(arr.length))
@@ -739,7 +795,9 @@ class Body:
             return self.binary(e)
         if isinstance(e, ast.Cond):
             if self._has_call(e.then) or self._has_call(e.other):
-                raise self.low.error("calls inside ?: branches are not supported", e.span, "use an if statement")
+                raise self.low.error(
+                    "calls inside ?: branches are not supported", e.span, "use an if statement"
+                )
             c, _ = self.value(e.cond)
             a, at = self.value(e.then)
             b, _ = self.value(e.other)
@@ -752,16 +810,22 @@ class Body:
         if isinstance(place, Scalar):
             return ir.Read(place.loc), place.type
         kind = type(place).__name__.lower()
-        raise self.low.error(f"{self.low.text(e.span)!r} is a {kind}, not a value", e.span,
-                             "take its address with & to pass it to a function")
+        raise self.low.error(
+            f"{self.low.text(e.span)!r} is a {kind}, not a value",
+            e.span,
+            "take its address with & to pass it to a function",
+        )
 
     def unary(self, e: ast.UnaryOp) -> tuple[ir.Expr, Type]:
         if e.op == "&":
             place = self.place(e.arg)
             if isinstance(place, Inst):
                 return place.num, ref_to(place.struct)
-            raise self.low.error("& of this is only allowed as an argument of a list builtin or xchg", e.span,
-                                 "pointers exist to structs only")
+            raise self.low.error(
+                "& of this is only allowed as an argument of a list builtin or xchg",
+                e.span,
+                "pointers exist to structs only",
+            )
         if e.op == "*":
             raise self.low.error("*p is only allowed as a place (p->field)", e.span)
         arg, t = self.value(e.arg)
@@ -777,14 +841,19 @@ class Body:
             return True
         for child in getattr(e, "__dataclass_fields__", {}):
             value = getattr(e, child)
-            if isinstance(value, (ast.Call, ast.BinOp, ast.UnaryOp, ast.Cond, ast.Field, ast.Index)) and self._has_call(value):
+            if isinstance(
+                value, (ast.Call, ast.BinOp, ast.UnaryOp, ast.Cond, ast.Field, ast.Index)
+            ) and self._has_call(value):
                 return True
         return False
 
     def binary(self, e: ast.BinOp) -> tuple[ir.Expr, Type]:
         if e.op in ("&&", "||") and self._has_call(e.right):
-            raise self.low.error(f"a call on the right of {e.op} is not supported", e.right.span,
-                                 "evaluate it in its own statement first (C would skip it)")
+            raise self.low.error(
+                f"a call on the right of {e.op} is not supported",
+                e.right.span,
+                "evaluate it in its own statement first (C would skip it)",
+            )
         a, at = self.value(e.left)
         b, bt = self.value(e.right)
         if e.op in _COMPARE:
@@ -801,7 +870,9 @@ class Body:
             if t.kind in ("ref", "enum"):
                 raise self.low.error(f"type error: arithmetic on {t.describe()}", side.span)
         if isinstance(a, ir.Const) and isinstance(b, ir.Const) and e.op in ("+", "-", "*"):
-            value = a.value + b.value if e.op == "+" else a.value - b.value if e.op == "-" else a.value * b.value
+            value = (
+                a.value + b.value if e.op == "+" else a.value - b.value if e.op == "-" else a.value * b.value
+            )
             return ir.Const(value), INT
         return ir.Binary(e.op, a, b), INT
 

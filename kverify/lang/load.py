@@ -12,8 +12,18 @@ from pathlib import Path
 from kverify.errors import KverifyError, Location
 from kverify.explore.compile import StepFailure, compile_system
 from kverify.ir.cfg import Graph, StepCutter
+from kverify.ir.expr import Expr
 from kverify.ir.system import (
-    Layout, Process, Property, Slot, SourceRef, State, Transition, TransitionSystem, ValueType, Variable,
+    Fairness, Layout, Temporal,
+    Process,
+    Property,
+    Slot,
+    SourceRef,
+    State,
+    Transition,
+    TransitionSystem,
+    ValueType,
+    Variable,
 )  # fmt: skip
 from kverify.lang import ast
 from kverify.lang.body import Body
@@ -28,7 +38,9 @@ def _read(path: Path, where: Location | None) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise KverifyError(f"no such file: {path}", where, "check the path (relative to the file that names it)") from None
+        raise KverifyError(
+            f"no such file: {path}", where, "check the path (relative to the file that names it)"
+        ) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
         raise KverifyError(f"cannot read {path}: {err}", where) from None
 
@@ -107,12 +119,14 @@ class _Assembler:
             return [None] * len(self.low.processes)
         tasks: list[int | None] = []
         for p in self.low.processes:
-            num = self.low._alloc_inst(p.name, "task_struct", None, False)  # noqa: SLF001
+            num = self.low._alloc_inst(p.name, "task_struct", None, False)
             self.low.process_tasks[p.name] = num
             tasks.append(num)
         return tasks
 
-    def _graph(self, pid: int, name: str, body: ast.Block, span: ast.Span, task: int | None) -> tuple[Body, int]:
+    def _graph(
+        self, pid: int, name: str, body: ast.Block, span: ast.Span, task: int | None
+    ) -> tuple[Body, int]:
         pc = self.low.new_slot(f"{name}.pc", Type("int", 0, 0), pid, False)
         lowering = Body(self.low, pid, name, task)
         lowering.process(body, span)
@@ -126,13 +140,18 @@ class _Assembler:
         init_body = None
         if low.inits:
             block = ast.Block(tuple(s for i in low.inits for s in i.body.body), low.inits[0].span)
-            init_task = low._alloc_inst("init", "task_struct", None, False) if "task_struct" in low.structs else None  # noqa: SLF001
+            init_task = (
+                low._alloc_inst("init", "task_struct", None, False) if "task_struct" in low.structs else None
+            )
             init_body = self._graph(init_pid, "init", block, low.inits[0].span, init_task)
         props = self._state_properties()
         for name, decl in low.ignored.items():
             if name not in low.ignored_seen:
-                raise low.error(f"ignore: the model has no assert or WARN named {name!r}", decl.span,
-                                "ignore names a property of the model's code; see the verdict list")
+                raise low.error(
+                    f"ignore: the model has no assert or WARN named {name!r}",
+                    decl.span,
+                    "ignore names a property of the model's code; see the verdict list",
+                )
         for body, _ in bodies + ([init_body] if init_body else []):
             for node in body.g.nodes:
                 node.ops = list(low.freeze(node.ops))
@@ -158,15 +177,24 @@ class _Assembler:
             daemon = low.processes[pid].daemon if pid < init_pid else False
             task = tasks[pid] if pid < init_pid else None
             processes.append(Process(pid, decl_name, pc, end_pc, daemon, task))
+        low.process_pcs = {p.name: (p.pc_slot, p.end_pc) for p in processes[: len(bodies)]}
+        props.extend(self._temporal_properties(props))
+        fairness = self._fairness(processes[: len(bodies)])
         transitions = [low.freeze(t) for t in transitions]
         init_transitions = [low.freeze(t) for t in init_transitions]
         layout = self._layout()
         main = tuple(processes[: len(bodies)])
         base = TransitionSystem(
-            name=Path(self.spec_path).stem, variant=low.variant, layout=layout, processes=main,
-            transitions=tuple(transitions), initial_states=(layout.initial(),),
-            properties=self._properties(props), spec_file=_display(Path(self.spec_path)),
-            model_file=self.model_file, check_deadlock="deadlock" not in low.allow,
+            name=Path(self.spec_path).stem,
+            variant=low.variant,
+            layout=layout,
+            processes=main,
+            transitions=tuple(transitions),
+            initial_states=(layout.initial(),),
+            properties=self._properties(props),
+            spec_file=_display(Path(self.spec_path)),
+            model_file=self.model_file,
+            check_deadlock="deadlock" not in low.allow,
         )
         if init_body is None:
             return base
@@ -183,19 +211,79 @@ class _Assembler:
             size = len(body.g.nodes)
             expr, _ = body.value(decl.expr)
             if len(body.g.nodes) != size:
-                raise self.low.error("properties cannot call functions (only list_empty and similar builtins)",
-                                     decl.expr.span)
+                raise self.low.error(
+                    "properties cannot call functions (only list_empty and similar builtins)", decl.expr.span
+                )
             if decl.name in self.low.properties or any(p.name == decl.name for p in out):
                 raise self.low.error(f"property {decl.name!r} is declared twice", decl.span)
-            out.append(Property(decl.name, decl.kind, SourceRef(decl.span.file, decl.span.line, decl.span.col),
-                                self.low.freeze(expr), self.low.text(decl.expr.span)))
+            out.append(
+                Property(
+                    decl.name,
+                    decl.kind,
+                    SourceRef(decl.span.file, decl.span.line, decl.span.col),
+                    self.low.freeze(expr),
+                    self.low.text(decl.expr.span),
+                )
+            )
         return out
+
+    def _predicate(self, expr: ast.Expr) -> Expr:
+        body = Body(self.low, None, "property", None)
+        body.frames.append(Frame("property", False, [{}], body.nop(), None, Type("void")))
+        size = len(body.g.nodes)
+        value, _ = body.value(expr)
+        if len(body.g.nodes) != size:
+            raise self.low.error("properties cannot call functions (only list_empty, returned and similar builtins)",
+                                 expr.span)  # type: ignore[union-attr]
+        return self.low.freeze(value)
+
+    def _temporal_properties(self, declared: list[Property]) -> list[Property]:
+        out: list[Property] = []
+        for decl in self.low.temporal_decls:
+            if decl.name in self.low.properties or any(p.name == decl.name for p in declared + out):
+                raise self.low.error(f"property {decl.name!r} is declared twice", decl.span)
+            p = self._predicate(decl.p)
+            q = self._predicate(decl.q) if decl.q is not None else None
+            text = self.low.text(decl.span).strip()
+            text = text.split(":", 1)[1].strip().rstrip(";").strip() if ":" in text else text
+            out.append(Property(decl.name, "liveness", SourceRef(decl.span.file, decl.span.line, decl.span.col),
+                                None, text, temporal=Temporal(decl.kind, p, q)))
+        return out
+
+    def _fairness(self, processes: list[Process]) -> tuple[Fairness, ...]:
+        by_name = {p.name: p.pid for p in processes}
+        kinds: dict[int, str] = {}
+        for decl in self.low.fair_decls:
+            if decl.process is not None and decl.process not in by_name:
+                raise self.low.error(f"fair: no process named {decl.process!r}", decl.span,
+                                     "processes: " + ", ".join(by_name))
+            pids = [by_name[decl.process]] if decl.process is not None else list(by_name.values())
+            for pid in pids:
+                if kinds.get(pid) != "strong":  # strong implies weak
+                    kinds[pid] = decl.kind
+        return tuple(Fairness(kind, pid) for pid, kind in sorted(kinds.items()))
 
     def _properties(self, declared: list[Property]) -> tuple[Property, ...]:
         props = list(declared) + list(self.low.properties.values())
         if "deadlock" not in self.low.allow:
-            props.append(Property("deadlock", "deadlock", None, None, "no reachable state where every process is blocked but some has not finished"))
-        props.append(Property("model-error", "model-error", None, None, "no value out of range, null dereference or list corruption"))
+            props.append(
+                Property(
+                    "deadlock",
+                    "deadlock",
+                    None,
+                    None,
+                    "no reachable state where every process is blocked but some has not finished",
+                )
+            )
+        props.append(
+            Property(
+                "model-error",
+                "model-error",
+                None,
+                None,
+                "no value out of range, null dereference or list corruption",
+            )
+        )
         return tuple(props)
 
     def _vtype(self, spec: SlotSpec, index: int) -> ValueType:
@@ -229,19 +317,35 @@ class _Assembler:
             vtype = self._vtype(spec, k)
             if k in node_slots:
                 heads = low.heads.get(node_struct.get(k, ""), [])
-                vtype = ValueType("node", ("(none)",) + tuple(head_names.get(first, "?") for first, _ in heads))
+                vtype = ValueType(
+                    "node", ("(none)",) + tuple(head_names.get(first, "?") for first, _ in heads)
+                )
                 hi = len(heads)
             slots.append(Slot(k, spec.name, spec.lo, hi, spec.init, vtype, spec.owner, spec.ghost))
-        variables = [Variable(v.name, tuple(v.slots), v.kind if v.kind in ("list", "local") else "scalar", v.owner, v.ghost) for v in low.vars]
+        variables = [
+            Variable(
+                v.name, tuple(v.slots), v.kind if v.kind in ("list", "local") else "scalar", v.owner, v.ghost
+            )
+            for v in low.vars
+        ]
         for pc in self.pc_names:
             variables.append(Variable(low.slots[pc].name, (pc,), "pc", low.slots[pc].owner))
         return Layout(tuple(slots), tuple(variables))
 
-    def _run_init(self, layout: Layout, processes: list[Process], init_pid: int,
-                  transitions: list[Transition]) -> list[State]:
+    def _run_init(
+        self, layout: Layout, processes: list[Process], init_pid: int, transitions: list[Transition]
+    ) -> list[State]:
         proc = processes[init_pid]  # the init transitions carry pid init_pid
-        system = TransitionSystem("init", self.low.variant, layout, tuple(processes), tuple(transitions),
-                                  (layout.initial(),), (), check_deadlock=False)
+        system = TransitionSystem(
+            "init",
+            self.low.variant,
+            layout,
+            tuple(processes),
+            tuple(transitions),
+            (layout.initial(),),
+            (),
+            check_deadlock=False,
+        )
         compiled = compile_system(system)
         start = layout.initial()
         seen = {start}
@@ -255,15 +359,19 @@ class _Assembler:
                     nxt = step(state)
                 except StepFailure as failure:
                     t = transitions[tid]
-                    raise KverifyError(f"the init block fails: {failure.message}", _src_loc(t.source),
-                                       f"at: {t.label}") from None
+                    raise KverifyError(
+                        f"the init block fails: {failure.message}", _src_loc(t.source), f"at: {t.label}"
+                    ) from None
                 if nxt is not None:
                     successors.append(nxt)
             if not successors:
                 if state[proc.pc_slot] != proc.end_pc:
                     label = layout.slots[proc.pc_slot].vtype.show(state[proc.pc_slot])
-                    raise KverifyError(f"the init block blocks at: {label}", None,
-                                       "init runs alone before the processes start; it must not wait")
+                    raise KverifyError(
+                        f"the init block blocks at: {label}",
+                        None,
+                        "init runs alone before the processes start; it must not wait",
+                    )
                 ends.append(state)
             for nxt in successors:
                 if nxt not in seen:

@@ -9,15 +9,16 @@ states.  Every user mistake is a :class:`KverifyError` with its location.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from kverify.errors import KverifyError, Location
 from kverify.ir import expr as ir
-from kverify.ir.cfg import Graph, Node
-from kverify.ir.system import KernelRef, Property, SourceRef
+from kverify.ir.cfg import Node
+from kverify.ir.system import KernelRef, Property
 from kverify.lang import ast
-from kverify.lang.types import BOOL, INT, VOID, StructInfo, Type, compatible, ref_to
+from kverify.lang.types import BOOL, INT, VOID, StructInfo, Type, ref_to
 
 DEFAULT_KERNEL_FILE = "kthread.c"
 
@@ -137,7 +138,9 @@ class Frame:
 class Lowering:
     """Resolves a spec and its model into graphs, layout and properties."""
 
-    def __init__(self, units: list[tuple[ast.Unit, bool]], texts: dict[str, str], variant: str | None) -> None:
+    def __init__(
+        self, units: list[tuple[ast.Unit, bool]], texts: dict[str, str], variant: str | None
+    ) -> None:
         self.texts = texts
         self.variant = variant or "reference"
         self.kernel_file = DEFAULT_KERNEL_FILE
@@ -156,6 +159,10 @@ class Lowering:
         self.processes: list[ast.ProcessDecl] = []
         self.inits: list[ast.InitDecl] = []
         self.prop_decls: list[ast.PropertyDecl] = []
+        self.temporal_decls: list[ast.TemporalDecl] = []
+        self.fair_decls: list[ast.FairDecl] = []
+        # process name -> (pc slot, end pc): set once the steps are cut, for returned(P)
+        self.process_pcs: dict[str, tuple[int, int]] | None = None
         self.allow: set[str] = set()
         self.ignored: dict[str, ast.IgnoreDecl] = {}  # property name -> where the spec says so
         self.ignored_seen: set[str] = set()
@@ -223,8 +230,11 @@ class Lowering:
             self.consts[item.name] = self.const_value(item.value)
         elif isinstance(item, ast.FuncDef):
             if item.name in self.funcs:
-                raise self.error(f"function {item.name!r} is defined twice", item.span,
-                                 "to change a function for one kernel version, override it in a variant block")
+                raise self.error(
+                    f"function {item.name!r} is defined twice",
+                    item.span,
+                    "to change a function for one kernel version, override it in a variant block",
+                )
             self.funcs[item.name] = (item, library)
         elif isinstance(item, ast.VariantDecl):
             if item.name in {n for n, _ in self.variants}:
@@ -233,7 +243,9 @@ class Lowering:
             overrides[item.name] = {f.name: f for f in item.funcs}
         elif isinstance(item, ast.GlobalDecl):
             self._check_new(item.name, item.span)
-            place = self.allocate(item.name, self.resolve_type(item.type, item.dims), None, item.ghost, item.span)
+            place = self.allocate(
+                item.name, self.resolve_type(item.type, item.dims), None, item.ghost, item.span
+            )
             self.globals[item.name] = place
             if item.init is not None:
                 self._static_init(place, item.init)
@@ -245,6 +257,13 @@ class Lowering:
             self.inits.append(item)
         elif isinstance(item, ast.PropertyDecl):
             self.prop_decls.append(item)
+        elif isinstance(item, ast.TemporalDecl):
+            self.temporal_decls.append(item)
+        elif isinstance(item, ast.FairDecl):
+            if item.kind not in ("weak", "strong"):
+                raise self.error(f"fairness is weak or strong, not {item.kind!r}", item.span,
+                                 "write: fair weak PROCESS;  or  fair strong PROCESS;  or  fair weak;")
+            self.fair_decls.append(item)
         elif isinstance(item, ast.IgnoreDecl):
             self.ignored[item.prop] = item
         elif isinstance(item, ast.AllowDecl):
@@ -280,8 +299,11 @@ class Lowering:
                 raise self.error(f"field {f.name!r} is declared twice in struct {item.name}", f.span)
             t = self.resolve_type(f.type, f.dims)
             if t.kind == "struct" and self.structs[t.name].size < 0:
-                raise self.error(f"struct {t.name} is used before its declaration is complete", f.span,
-                                 "declare it first, or use a pointer")
+                raise self.error(
+                    f"struct {t.name} is used before its declaration is complete",
+                    f.span,
+                    "declare it first, or use a pointer",
+                )
             if t.kind == "list_node":
                 if info.node_field is not None:
                     raise self.error("a struct may have only one list_node field", f.span)
@@ -316,7 +338,9 @@ class Lowering:
         if isinstance(e, ast.BinOp) and e.op in ("+", "-", "*"):
             a, b = self.const_value(e.left), self.const_value(e.right)
             return a + b if e.op == "+" else a - b if e.op == "-" else a * b
-        raise self.error("expected a constant", getattr(e, "span", ast.NOSPAN), "use a number or a const name")
+        raise self.error(
+            "expected a constant", getattr(e, "span", ast.NOSPAN), "use a number or a const name"
+        )
 
     def resolve_type(self, t: ast.TypeRef, dims: ast.Expr | None = None) -> Type:
         base = self._base_type(t)
@@ -333,8 +357,11 @@ class Lowering:
                 raise self.error(f"unknown struct {t.name!r}", t.span, "declare it with struct NAME { ... }")
             return ref_to(t.name)
         if t.pointer:
-            raise self.error("only pointers to structs are supported", t.span,
-                             "model a pointer to a scalar as a struct with one field")
+            raise self.error(
+                "only pointers to structs are supported",
+                t.span,
+                "model a pointer to a scalar as a struct with one field",
+            )
         if t.kind == "bool":
             return BOOL
         if t.kind == "int":
@@ -361,8 +388,11 @@ class Lowering:
             return self.enums[t.name]
         if t.name in self.structs:
             return Type("struct", name=t.name)
-        raise self.error(f"unknown type {t.name!r}", t.span,
-                         "types are bool, int, int<lo..hi>, an enum, a struct, or STRUCT *")
+        raise self.error(
+            f"unknown type {t.name!r}",
+            t.span,
+            "types are bool, int, int<lo..hi>, an enum, a struct, or STRUCT *",
+        )
 
     # ------------------------------------------------------------------ allocation
 
@@ -379,13 +409,23 @@ class Lowering:
         if t.kind == "array":
             assert t.elem is not None
             if t.elem.kind == "struct":
-                nums = tuple(self._alloc_inst(f"{name}[{k}]", t.elem.name, owner, ghost) for k in range(t.length))
+                nums = tuple(
+                    self._alloc_inst(f"{name}[{k}]", t.elem.name, owner, ghost) for k in range(t.length)
+                )
                 return Array(t.elem, t.length, -1, nums, name)
             if not t.elem.scalar:
                 raise self.error(f"arrays of {t.elem.describe()} are not supported", span)
             first = len(self.slots)
             for k in range(t.length):
-                self.vars.append(VarSpec(f"{name}[{k}]", [self.new_slot(f"{name}[{k}]", t.elem, owner, ghost)], "scalar", owner, ghost))
+                self.vars.append(
+                    VarSpec(
+                        f"{name}[{k}]",
+                        [self.new_slot(f"{name}[{k}]", t.elem, owner, ghost)],
+                        "scalar",
+                        owner,
+                        ghost,
+                    )
+                )
             return Array(t.elem, t.length, first, (), name)
         if t.kind == "struct":
             num = self._alloc_inst(name, t.name, owner, ghost)
@@ -426,12 +466,17 @@ class Lowering:
 
     def _static_init(self, place: Place, value: ast.Expr) -> None:
         if not isinstance(place, Scalar) or not isinstance(place.loc, ir.Static):
-            raise self.error("only scalar globals take an initial value", getattr(value, "span", ast.NOSPAN),
-                             "set structs up in an init { } block")
+            raise self.error(
+                "only scalar globals take an initial value",
+                getattr(value, "span", ast.NOSPAN),
+                "set structs up in an init { } block",
+            )
         v = self.const_value(value)
         spec = self.slots[place.loc.slot]
         if not spec.lo <= v <= spec.hi and spec.type.kind != "ref":
-            raise self.error(f"initial value {v} is out of range {spec.lo}..{spec.hi}", getattr(value, "span", ast.NOSPAN))
+            raise self.error(
+                f"initial value {v} is out of range {spec.lo}..{spec.hi}", getattr(value, "span", ast.NOSPAN)
+            )
         spec.init = v
 
     # ------------------------------------------------------------------ tables
@@ -465,5 +510,17 @@ class Lowering:
 
 
 # The statement and expression lowering lives in kverify.lang.body; it extends Lowering.
-__all__ = ["Lowering", "Scalar", "Inst", "Array", "Head", "NodeField", "Place", "Deferred", "Frame",
-           "SlotSpec", "VarSpec", "Iterator"]
+__all__ = [
+    "Array",
+    "Deferred",
+    "Frame",
+    "Head",
+    "Inst",
+    "Iterator",
+    "Lowering",
+    "NodeField",
+    "Place",
+    "Scalar",
+    "SlotSpec",
+    "VarSpec",
+]

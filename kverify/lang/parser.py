@@ -168,6 +168,25 @@ class _ToAst(Transformer[Token, Any]):
     def final_decl(self, meta: Any, c: list[Any]) -> ast.PropertyDecl:
         return ast.PropertyDecl("final", str(c[0]), c[1], self.s(meta))
 
+    def temporal_decl(self, meta: Any, c: list[Any]) -> ast.TemporalDecl:
+        kind, p, q = c[1]
+        return ast.TemporalDecl(str(c[0]), kind, p, q, self.s(meta))
+
+    def t_always_eventually(self, meta: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("always_eventually", c[0], None)
+
+    def t_eventually(self, meta: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("eventually", c[0], None)
+
+    def t_always(self, meta: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("always", c[0], None)
+
+    def t_leads_to(self, meta: Any, c: list[Any]) -> tuple[str, Any, Any]:
+        return ("leads_to", c[0], c[1])
+
+    def fair_decl(self, meta: Any, c: list[Any]) -> ast.FairDecl:
+        return ast.FairDecl(str(c[0]), str(c[1]) if c[1] is not None else None, self.s(meta))
+
     def ignore_decl(self, meta: Any, c: list[Any]) -> ast.IgnoreDecl:
         return ast.IgnoreDecl(str(c[0]), self.s(meta))
 
@@ -378,4 +397,4 @@ def parse(text: str, file: str = "<input>") -> ast.Unit:
     return unit
 
 
-__all__ = ["parse", "line_of", "Tree"]
+__all__ = ["Tree", "line_of", "parse"]

@@ -21,7 +21,7 @@ class Type:
     name: str = ""
     members: tuple[str, ...] = ()
     capacity: int = 0
-    elem: "Type | None" = None
+    elem: Type | None = None
     length: int = 0
 
     @property
