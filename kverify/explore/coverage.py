@@ -46,9 +46,7 @@ def _disjuncts(expr: ir.Expr) -> list[ir.Expr]:
     return [expr]
 
 
-def measure_coverage(
-    compiled: CompiledSystem, store: StateStore, complete: bool = True
-) -> Coverage:
+def measure_coverage(compiled: CompiledSystem, store: StateStore, complete: bool = True) -> Coverage:
     """Coverage of the search that filled ``store`` (``complete``: it explored everything)."""
     system = compiled.system
     fired, reached, premises = _scan(compiled, store)
@@ -137,10 +135,7 @@ def _checks(system: TransitionSystem) -> dict[int, set[str]]:
     for t in system.transitions:
         key = (t.pid, t.pc_from, t.source.file, t.source.line)
         siblings.setdefault(key, set()).update(own[t.tid])
-    return {
-        t.tid: siblings[(t.pid, t.pc_from, t.source.file, t.source.line)]
-        for t in system.transitions
-    }
+    return {t.tid: siblings[(t.pid, t.pc_from, t.source.file, t.source.line)] for t in system.transitions}
 
 
 def _violates(compiled: CompiledSystem, state: State) -> bool:
@@ -167,9 +162,7 @@ def _statement(where: tuple[str, int], transitions: list[Transition]) -> Stateme
 
 def _unexecuted(system: TransitionSystem, fired: set[int]) -> tuple[Statement, ...]:
     return tuple(
-        _statement(where, ts)
-        for where, ts in _by_line(system).items()
-        if not any(t.tid in fired for t in ts)
+        _statement(where, ts) for where, ts in _by_line(system).items() if not any(t.tid in fired for t in ts)
     )
 
 

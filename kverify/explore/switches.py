@@ -174,6 +174,4 @@ def _trace(
     path.reverse()
     if last is not None:
         path.append(last)
-    return build_trace(
-        compiled.system, node[0], path, violation, partial_last=last is not None
-    )
+    return build_trace(compiled.system, node[0], path, violation, partial_last=last is not None)
