@@ -60,18 +60,54 @@ def check_system(
     por: bool = False,
     coverage: bool = False,
     min_switches: bool = False,
+    fairness: bool = True,
 ) -> Result:
     """Run the explicit-state search on ``system`` (``strategy`` is ``"bfs"`` or ``"dfs"``;
     ``por`` turns partial-order reduction on; ``coverage`` measures executed statements and
     vacuous properties; ``min_switches`` rewrites each trace to a shortest one with the fewest
-    context switches)."""
+    context switches; ``fairness=False`` drops the spec's fairness assumptions for its liveness
+    properties)."""
     limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
     compiled = compile_system(system)
     store = StateStore()
     result = search(
         compiled, limits, observer, frontier=make_frontier(strategy), store=store, por=por
     )
-    return postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
+    result = postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
+    if any(p.kind == "liveness" for p in system.properties) and result.reason != "interrupted":
+        result = _with_liveness(compiled, result, fairness, max_states, time_limit, por)
+    return result
+
+
+def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: int | None,
+                   time_limit: float | None, por: bool) -> Result:
+    """``result`` with the verdicts of the liveness properties (checked on the full graph)."""
+    from dataclasses import replace
+
+    from kverify.explore.liveness import check_liveness
+    from kverify.result import Verdict
+
+    try:
+        outcome = check_liveness(compiled, fairness=fairness, max_states=max_states,
+                                 time_limit=time_limit)
+    except KeyboardInterrupt:
+        return replace(result, notes=(*result.notes, "liveness: interrupted"))
+    properties = dict(result.properties)
+    properties.update(outcome.properties)
+    violations = result.violations + outcome.violations
+    notes = list(result.notes) + list(outcome.notes)
+    if por:
+        notes.append("liveness: the reduction does not preserve these properties; it was used for the safety search only")
+    verdict = result.verdict
+    if violations:
+        verdict = Verdict.VIOLATED
+    elif Verdict.INCOMPLETE in outcome.properties.values() and verdict is Verdict.HOLDS:
+        verdict = Verdict.INCOMPLETE
+    reason = result.reason
+    if not reason and verdict is Verdict.INCOMPLETE:
+        reason = next((n.removeprefix("liveness: ") for n in outcome.notes if "limit" in n), "liveness incomplete")
+    return replace(result, properties=properties, violations=violations, notes=tuple(notes),
+                   verdict=verdict, reason=reason)
 
 
 def audit_por(system: TransitionSystem, max_states: int | None = None) -> tuple[int, list[str]]:

@@ -100,6 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="explore every interleaving (the default)",
     )
     check.add_argument(
+        "--no-fairness",
+        dest="fairness",
+        action="store_false",
+        default=True,
+        help="drop every fairness assumption of the liveness properties (see docs/liveness.md)",
+    )
+    check.add_argument(
         "--format", choices=FORMATS, default="text", help="output format"
     )
     check.add_argument("--out", metavar="FILE", help="write the output to FILE")
@@ -199,6 +206,7 @@ def _check_one(spec: str, args: argparse.Namespace) -> Checked:
                 por=args.por and args.strategy == "bfs",
                 coverage=args.coverage or args.strict,
                 min_switches=args.min_switches,
+                fairness=args.fairness,
             )
     except KverifyError as exc:
         print(exc.render(), file=sys.stderr)

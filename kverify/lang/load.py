@@ -195,6 +195,7 @@ class _Assembler:
             spec_file=_display(Path(self.spec_path)),
             model_file=self.model_file,
             check_deadlock="deadlock" not in low.allow,
+            fairness=fairness,
         )
         if init_body is None:
             return base

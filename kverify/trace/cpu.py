@@ -96,5 +96,5 @@ def _footer(trace: Trace, width: int) -> list[str]:
     lines = [""]
     lines.extend(textwrap.wrap(f"{v.prop} violated: {v.message}", width=width))
     if trace.loop is not None:
-        lines.append(f"(the run loops back to step {trace.loop + 1})")
+        lines.append(trace.loop_note())
     return lines

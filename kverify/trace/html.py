@@ -149,7 +149,7 @@ def render_trace_table(trace: Trace, layout: Layout | None = None) -> str:
         span = len(trace.processes) + 2
         rows.append(
             f'<tr class="loop-back"><td colspan="{span}" class="loop-mark">'
-            f"&#8635; the run loops back to step {trace.loop + 1}</td></tr>"
+            f"&#8635; {escape(trace.loop_note().strip('()'))}</td></tr>"
         )
     rows.append("</tbody></table>")
     return "\n".join(rows)

@@ -60,6 +60,16 @@ class Trace:
     def __len__(self) -> int:
         return len(self.steps)
 
+    def loop_note(self) -> str:
+        """How a lasso repeats, in words ("" for a finite trace)."""
+        if self.loop is None:
+            return ""
+        if self.loop >= len(self.steps):
+            return "(no step is enabled: the run stays in this last state for ever)"
+        first, last = self.loop + 1, len(self.steps)
+        span = f"step {first}" if first == last else f"steps {first}-{last}"
+        return f"(the run loops back to step {first}: {span} repeat for ever)"
+
     @property
     def final_state(self) -> State:
         """The state the trace ends in (partial if the last step failed)."""

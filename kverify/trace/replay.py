@@ -71,11 +71,29 @@ def reproduce(system: TransitionSystem, compiled: CompiledSystem, trace: Trace) 
         state = outcome
     if trace.violation is None:
         return ReplayOutcome(state, None, "the trace records no violation")
+    if trace.violation.kind == "liveness":
+        return _lasso_closes(compiled, trace, state)
     if violation_shows(compiled, state, trace.violation):
         return ReplayOutcome(state, trace.violation)
     return ReplayOutcome(
         state, None, f"{trace.violation.prop} is not violated at the end of the trace"
     )
+
+
+def _lasso_closes(compiled: CompiledSystem, trace: Trace, state: State) -> ReplayOutcome:
+    """A liveness counterexample is a lasso: the last state is the state the loop starts in,
+    or (a loop at the last state) a state where no step can fire."""
+    loop = trace.loop
+    states = [trace.initial] + [s.state for s in trace.steps]
+    if loop is None or not 0 <= loop < len(states):
+        return ReplayOutcome(state, None, "a liveness counterexample needs a loop index")
+    if loop == len(states) - 1:
+        if has_enabled_step(compiled, state):
+            return ReplayOutcome(state, None, "the run does not end in a state where no step is enabled")
+        return ReplayOutcome(state, trace.violation)
+    if states[loop] != state:
+        return ReplayOutcome(state, None, f"the last state is not the state of step {loop} (the loop does not close)")
+    return ReplayOutcome(state, trace.violation)
 
 
 def _closest_initial_diff(system: TransitionSystem, state: State) -> str:

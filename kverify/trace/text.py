@@ -23,7 +23,7 @@ def render_text(trace: Trace) -> str:
     rows = [HEADER] + [_row(k, step) for k, step in enumerate(trace.steps, start=1)]
     lines.extend(_table(rows))
     if trace.loop is not None:
-        lines.append(f"(the run loops back to step {trace.loop + 1})")
+        lines.append(trace.loop_note())
     return "\n".join(lines) + "\n"
 
 
