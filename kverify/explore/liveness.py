@@ -444,8 +444,9 @@ def _message(system: TransitionSystem, g: Graph, prop: Property, entry: int,
             continue
         labels = {tr.label for tr in table[p.pid].get(pc, [])}
         where = " or ".join(f"`{x}`" for x in sorted(labels)) or f"pc {pc}"
-        en = any(g.enabled[v] >> p.pid & 1 for v in states)
-        how = "enabled but never scheduled" if en else "blocked"
+        en = [g.enabled[v] >> p.pid & 1 for v in states]
+        how = ("enabled all along, never scheduled" if all(en) else
+               "enabled now and then, never scheduled" if any(en) else "blocked")
         waiting.append(f"{p.name} at {where} ({how})")
     if terminal:
         tail = "; no step is enabled: the run stays in its last state for ever"

@@ -838,7 +838,7 @@ class Body:
     def _has_call(self, e: ast.Expr) -> bool:
         """Whether evaluating ``e`` runs a function (pure builtins do not)."""
         if isinstance(e, ast.Call) and e.func not in _PURE_BUILTINS:
-            return True
+            return not (e.func in ("returned", "done") and self.low.process_pcs is not None)
         for child in getattr(e, "__dataclass_fields__", {}):
             value = getattr(e, child)
             if isinstance(

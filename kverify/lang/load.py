@@ -245,8 +245,8 @@ class _Assembler:
                 raise self.low.error(f"property {decl.name!r} is declared twice", decl.span)
             p = self._predicate(decl.p)
             q = self._predicate(decl.q) if decl.q is not None else None
-            text = self.low.text(decl.span).strip()
-            text = text.split(":", 1)[1].strip().rstrip(";").strip() if ":" in text else text
+            text = _span_text(self.low.texts, decl.span)
+            text = " ".join(text.split(":", 1)[1].split()).rstrip(";").strip() if ":" in text else text
             out.append(Property(decl.name, "liveness", SourceRef(decl.span.file, decl.span.line, decl.span.col),
                                 None, text, temporal=Temporal(decl.kind, p, q)))
         return out
@@ -381,6 +381,16 @@ class _Assembler:
             if len(seen) > INIT_STATE_LIMIT:
                 raise KverifyError("the init block has too many outcomes", None, "reduce the choices in init")
         return sorted(ends)
+
+
+def _span_text(texts: dict[str, str], span: ast.Span) -> str:
+    """The source text a span covers, over several lines."""
+    lines = texts.get(span.file, "").splitlines()[span.line - 1 : span.end_line]
+    if not lines:
+        return ""
+    if len(lines) == 1:
+        return lines[0][span.col - 1 : span.end_col - 1]
+    return "\n".join([lines[0][span.col - 1 :], *lines[1:-1], lines[-1][: span.end_col - 1]])
 
 
 def _choice_label(graph: Graph, nid: int) -> str:
