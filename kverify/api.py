@@ -139,6 +139,7 @@ def check(
     por: bool = False,
     coverage: bool = False,
     min_switches: bool = False,
+    fairness: bool = True,
 ) -> Result:
     """Load the spec at ``spec_path`` (optionally one variant of its model) and check it.
 
@@ -156,6 +157,7 @@ def check(
         por=por,
         coverage=coverage,
         min_switches=min_switches,
+        fairness=fairness,
     ).result
 
 
