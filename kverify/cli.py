@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kverify import api
+from kverify.commands.export import register as register_export
 from kverify.commands.graph import register as register_graph
 from kverify.commands.outputs import (
     add_output_options,
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(check)
     register_replay(sub)
     register_graph(sub)
+    register_export(sub)
     return parser
 
 
