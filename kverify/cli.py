@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from kverify import api
 from kverify.commands.export import register as register_export
 from kverify.commands.graph import register as register_graph
+from kverify.commands.prove import register as register_prove
 from kverify.commands.outputs import (
     add_output_options,
     final_exit_code,
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_replay(sub)
     register_graph(sub)
     register_export(sub)
+    register_prove(sub)
     return parser
 
 

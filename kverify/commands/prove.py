@@ -1,0 +1,134 @@
+"""``kverify prove SPEC``: the symbolic engine (z3) on one spec.
+
+Modes: ``--bmc K`` (bounded model checking to depth K, the default with K = 25),
+``--induction`` (each property by induction relative to the spec's invariants, with the
+counterexample to induction classified as reachable or not), ``--k-induction K`` and
+``--pdr`` (an unbounded proof with Spacer, printing the inductive invariant it learned).
+Several modes may be given; each prints its own result.  Output formats and exit codes are
+those of ``check``: 0 holds, 1 violated, 2 usage or model error, 3 incomplete (a bound, a
+time limit, or a property that is not inductive).
+
+z3 is imported only when this command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from kverify import api
+from kverify.errors import KverifyError
+from kverify.report import FORMATS, exit_code, render_result
+from kverify.result import Result
+
+
+def register(sub: Any) -> None:
+    """Add the ``prove`` subcommand to the subparsers of ``kverify``."""
+    parser = sub.add_parser("prove", help="BMC, induction and unbounded proofs with z3")
+    parser.add_argument("spec", metavar="SPEC", help="spec file (.kvs)")
+    parser.add_argument("--variant", metavar="NAME", help="model variant (default: reference)")
+    parser.add_argument("--bmc", type=_count, metavar="K", help="bounded model checking to depth K")
+    parser.add_argument("--induction", action="store_true", help="is each property inductive?")
+    parser.add_argument("--k-induction", type=_positive, metavar="K", help="k-induction up to K")
+    parser.add_argument("--pdr", action="store_true", help="unbounded proof with Spacer")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, metavar="S", help="seconds Spacer may run (600)"
+    )
+    parser.add_argument(
+        "--max-states",
+        type=_count,
+        default=2_000_000,
+        metavar="N",
+        help="bound of the explicit search that classifies counterexamples to induction",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument("--out", metavar="FILE", help="write the output to FILE")
+    parser.set_defaults(handler=run_prove)
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def run_prove(args: argparse.Namespace) -> int:
+    """The ``prove`` subcommand; returns the exit code."""
+    from kverify.smt import ProveOptions, prove_system
+
+    api.require_file(args.spec)
+    system = api.load_system(args.spec, args.variant)
+    modes = _modes(args)
+    results = []
+    for mode in modes:
+        options = ProveOptions(
+            mode=mode,
+            depth=args.bmc if args.bmc is not None else 25,
+            k=args.k_induction or 1,
+            timeout=args.timeout,
+            max_states=args.max_states,
+        )
+        results.append(prove_system(system, options))
+    _emit(_render(results, args.format), args.out)
+    return exit_code(results)
+
+
+def _modes(args: argparse.Namespace) -> list[str]:
+    modes = []
+    if args.bmc is not None:
+        modes.append("bmc")
+    if args.induction:
+        modes.append("induction")
+    if args.k_induction is not None:
+        modes.append("k-induction")
+    if args.pdr:
+        modes.append("pdr")
+    return modes or ["bmc"]
+
+
+def _render(results: list[Result], fmt: str) -> str:
+    if fmt == "json":
+        data = [_json(r) for r in results]
+        return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
+    return "\n".join(_text(r, fmt) for r in results)
+
+
+def _json(result: Result) -> dict[str, Any]:
+    data = result.to_json()
+    invariant = result.stats.extra.get("invariant")
+    if invariant is not None:
+        data["invariant"] = invariant
+    return data
+
+
+def _text(result: Result, fmt: str) -> str:
+    text = f"[{result.engine}]\n" + render_result(result, fmt)
+    invariant = result.stats.extra.get("invariant")
+    if invariant is not None:
+        lines = "\n".join(f"    {line}" for line in invariant)
+        text += f"\ninductive invariant found by Spacer ({len(invariant)} clauses):\n{lines}\n"
+    return text
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise KverifyError(f"cannot write {out}: {exc.strerror}") from None
