@@ -1,0 +1,183 @@
+"""Benchmark the explicit engine on the bundled specs.
+
+For every spec under ``specs/`` and each of the variants ``reference`` and ``v5.13``, load the
+spec, run the breadth-first search over the full state space (``--por``: with partial-order
+reduction, as ``kverify check`` does by default) and print one row of a markdown table: states,
+transitions, search seconds, states per second and bytes per stored state (see
+:meth:`kverify.explore.store.StateStore.bytes_per_state`).  The large spec
+``delayed_callers_3`` (millions of states, about a minute per variant) is left out by
+``--quick``.
+
+    python bench/bench.py                 # every spec, both variants
+    python bench/bench.py --quick         # skip delayed_callers_3
+    python bench/bench.py --por           # with partial-order reduction
+    python bench/bench.py --out FILE.md   # also write the table to FILE.md
+
+This is a measurement, not a test: it exits 0 whatever the verdicts are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if importlib.util.find_spec("kverify") is None:  # a checkout where kverify is not installed
+    sys.path.insert(0, str(ROOT))
+
+import kverify  # noqa: E402
+from kverify import api  # noqa: E402
+from kverify.errors import KverifyError  # noqa: E402
+from kverify.result import Result  # noqa: E402
+
+VARIANTS = ("reference", "v5.13")
+LARGE = {"delayed_callers_3"}  # specs that --quick leaves out
+
+
+@dataclass(frozen=True)
+class Row:
+    spec: str
+    variant: str
+    verdict: str
+    states: int
+    transitions: int
+    load_seconds: float
+    seconds: float
+    states_per_second: float
+    bytes_per_state: float
+
+    @classmethod
+    def of(cls, result: Result, load_seconds: float) -> Row:
+        s = result.stats
+        return cls(
+            spec=result.spec,
+            variant=result.variant,
+            verdict=result.verdict.value,
+            states=s.states,
+            transitions=s.transitions,
+            load_seconds=load_seconds,
+            seconds=s.seconds,
+            states_per_second=s.states_per_second,
+            bytes_per_state=s.bytes_per_state,
+        )
+
+
+def run_one(spec: Path, variant: str, por: bool) -> Row:
+    """Load and check one spec variant; the search time excludes loading and compiling."""
+    gc.collect()
+    started = time.perf_counter()
+    system = api.load_system(str(spec), variant)
+    loaded = time.perf_counter() - started
+    result = api.check_system(system, por=True) if por else api.check_system(system)
+    return Row.of(result, loaded)
+
+
+def machine_lines() -> list[str]:
+    """Python version, machine and the commit measured, as markdown list items."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+        if names:
+            cpu = names[0]
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    lines = [
+        f"- python: {platform.python_implementation()} {platform.python_version()}",
+        f"- machine: {platform.system()} {platform.machine()}, {cpu}, nproc {usable}",
+        f"- kverify: {kverify.__version__}{_commit()}",
+    ]
+    return lines
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f" (commit {out}{', with local changes' if dirty else ''})"
+
+
+def table(rows: list[Row]) -> list[str]:
+    header = (
+        "| spec | variant | verdict | states | transitions | load s | search s | states/s | bytes/state |"
+    )
+    lines = [header, "|---|---|---|--:|--:|--:|--:|--:|--:|"]
+    for r in rows:
+        lines.append(
+            f"| {r.spec} | {r.variant} | {r.verdict} | {r.states:,} | {r.transitions:,} "
+            f"| {r.load_seconds:.2f} | {r.seconds:.2f} | {r.states_per_second:,.0f} "
+            f"| {r.bytes_per_state:.0f} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="skip the large specs (delayed_callers_3)")
+    parser.add_argument(
+        "--por", action="store_true", help="with partial-order reduction (default: full state space)"
+    )
+    parser.add_argument("--out", metavar="FILE", help="also write the markdown to FILE")
+    parser.add_argument("--specs", metavar="DIR", default=str(ROOT / "specs"), help="spec folder")
+    args = parser.parse_args(argv)
+
+    specs = sorted(Path(args.specs).glob("*.kvs"))
+    if args.quick:
+        specs = [s for s in specs if s.stem not in LARGE]
+    if not specs:
+        print(f"no specs under {args.specs}", file=sys.stderr)
+        return 2
+
+    rows: list[Row] = []
+    for spec in specs:
+        for variant in VARIANTS:
+            print(f"  {spec.stem} {variant} ...", file=sys.stderr, flush=True)
+            try:
+                rows.append(run_one(spec, variant, args.por))
+            except KverifyError as exc:
+                print(exc.render(), file=sys.stderr)
+                return 2
+
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    mode = "partial-order reduction" if args.por else "full state space"
+    out = [f"## Explicit engine, breadth-first, {mode}, one core", "", *machine_lines(), ""]
+    out += table(rows)
+    out += ["", f"Peak resident memory of the whole run: {peak_mib:,.0f} MiB."]
+    big = [r for r in rows if r.spec in LARGE and r.variant == "v5.13"]
+    for r in big:
+        out += [
+            "",
+            f"Full state space of {r.spec} on {r.variant}: {r.states:,} states, "
+            f"{r.transitions:,} transitions, {r.seconds:.1f} s ({r.verdict}).",
+        ]
+    text = "\n".join(out) + "\n"
+    sys.stdout.write(text)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
