@@ -3,7 +3,7 @@ every trace, a mutation per property showing it can fail, and the CLI end to end
 
 The expected verdicts are the ones docs/kthread.md explains.  The reference fails only
 kthread_percpu_stop (kthread_stop() of a running per-cpu thread WARNs in __kthread_bind_mask(),
-fixed upstream by "kthread: unpark only parked kthread", the v6.1 variant).
+fixed upstream by "kthread: unpark only parked kthread", the v6.12 variant).
 """
 
 from __future__ import annotations
@@ -32,15 +32,15 @@ EXPECTED = {
     ("kthread_park", "v3.8"): {PARK},
     ("kthread_park", "v4.16"): {PARK},
     ("kthread_park", "v4.17"): {PARK},
-    ("kthread_park", "v6.1"): set(),
+    ("kthread_park", "v6.12"): set(),
     ("kthread_percpu", "reference"): set(),
     ("kthread_percpu", "v3.8"): {PARK, "percpu_bound_before_run"},
     ("kthread_percpu", "v4.16"): {PARK, BIND_WARN},
     ("kthread_percpu", "v4.17"): {PARK, BIND_WARN},
-    ("kthread_percpu", "v6.1"): set(),
+    ("kthread_percpu", "v6.12"): set(),
     ("kthread_percpu_stop", "reference"): {BIND_WARN},
     ("kthread_percpu_stop", "v4.17"): {BIND_WARN},
-    ("kthread_percpu_stop", "v6.1"): set(),
+    ("kthread_percpu_stop", "v6.12"): set(),
 }
 
 
@@ -233,10 +233,10 @@ def test_cli_v4_17_park_fails_with_cpu_columns() -> None:
 def test_cli_lists_the_variants() -> None:
     out = _cli("specs/kthread_park.kvs", "--list-variants")
     assert out.returncode == 0
-    for name in ("reference", "v3.8", "v4.16", "v4.17", "v6.1"):
+    for name in ("reference", "v3.8", "v4.16", "v4.17", "v6.12"):
         assert name in out.stdout
 
 
 def test_cli_percpu_stop_fails_on_reference_and_holds_on_v6_1() -> None:
     assert _cli("specs/kthread_percpu_stop.kvs").returncode == 1
-    assert _cli("specs/kthread_percpu_stop.kvs", "--variant", "v6.1").returncode == 0
+    assert _cli("specs/kthread_percpu_stop.kvs", "--variant", "v6.12").returncode == 0

@@ -215,7 +215,7 @@ EXPECTED = {
     ("liveness_mod_cancel", "reference", True): {"cancel_delayed_work_sync_returns"},
     ("liveness_mod_cancel", "v5.13", True): set(),
     ("liveness_kthread_park", "reference", True): set(),
-    ("liveness_kthread_park", "v6.1", True): set(),
+    ("liveness_kthread_park", "v6.12", True): set(),
     ("liveness_kthread_park", "reference", False): {"park_returns", "unpark_returns", "stop_returns", "unpark_leaves_parked"},
     ("liveness_kthread_park", "lost_parked_complete", True): {"park_returns", "unpark_returns", "stop_returns"},
     ("liveness_kthread_stop_parked", "reference", True): set(),
