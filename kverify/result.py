@@ -138,8 +138,9 @@ class Result:
 
     @property
     def violated(self) -> list[str]:
-        """Names of the violated properties, in discovery order."""
-        return [v.prop for v in self.violations]
+        """Names of the violated properties, in discovery order (a counterexample to
+        induction, kind ``cti``, does not make its property violated)."""
+        return [v.prop for v in self.violations if v.kind != "cti"]
 
     @property
     def trace(self) -> Trace | None:

@@ -206,7 +206,7 @@ def _result(
         verdict = Verdict.INCOMPLETE
     else:
         verdict = Verdict.HOLDS
-    reason = "; ".join(notes) if verdict is Verdict.INCOMPLETE else ""
+    reason = _summary(notes) if verdict is Verdict.INCOMPLETE else ""
     return Result(
         spec=system.name,
         variant=system.variant,
@@ -218,6 +218,20 @@ def _result(
         notes=system.notes + tuple(n for n in notes if verdict is not Verdict.INCOMPLETE),
         engine=engine,
     )
+
+
+def _summary(notes: list[str]) -> str:
+    """Notes of the form "prop: why" with the same "why" merged into one sentence."""
+    groups: dict[str, list[str]] = {}
+    plain: list[str] = []
+    for note in notes:
+        prop, sep, why = note.partition(": ")
+        if sep and " " not in prop:
+            groups.setdefault(why, []).append(prop)
+        else:
+            plain.append(note)
+    merged = [f"{', '.join(props)}: {why}" for why, props in groups.items()]
+    return "; ".join(merged + plain)
 
 
 # --------------------------------------------------------------------------- k-induction

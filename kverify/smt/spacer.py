@@ -107,6 +107,9 @@ _OPS = {
 }  # fmt: skip
 
 
+_NEGATED = {z3.Z3_OP_LE: ">", z3.Z3_OP_GE: "<", z3.Z3_OP_LT: ">=", z3.Z3_OP_GT: "<="}
+
+
 class InvariantPrinter:
     """Prints a z3 formula over the slot constants in the model's syntax: slot names, and
     enum / reference / bool names where a slot is compared with a constant."""
@@ -119,7 +122,10 @@ class InvariantPrinter:
         """One line per top-level conjunct."""
         f = z3.simplify(f)
         parts = f.children() if z3.is_and(f) else [f]
-        return [self.show(p) for p in parts]
+        # Bounds of a single variable first (they read like the declared ranges), then the
+        # relations between variables, each group in a stable order.
+        lines = [(len(_slots_in(p)) > 1, self.show(p)) for p in parts]
+        return [text for _, text in sorted(lines)]
 
     def show(self, e: z3.ExprRef) -> str:
         if z3.is_true(e):
@@ -135,6 +141,9 @@ class InvariantPrinter:
             inner = kids[0]
             if z3.is_eq(inner):
                 return self._compare(inner.children(), "!=")
+            negated = _NEGATED.get(inner.decl().kind()) if z3.is_app(inner) else None
+            if negated is not None:
+                return self._compare(inner.children(), negated)
             return "!" + self._wrap(inner)
         if z3.is_and(e) or z3.is_or(e):
             sep = " && " if z3.is_and(e) else " || "
@@ -156,7 +165,9 @@ class InvariantPrinter:
 
     def _wrap(self, e: z3.ExprRef) -> str:
         text = self.show(e)
-        simple = z3.is_const(e) or z3.is_int_value(e) or (z3.is_not(e) and not z3.is_eq(e.children()[0]))
+        inner = e.children()[0] if z3.is_not(e) else e
+        compare = z3.is_app(inner) and (z3.is_eq(inner) or inner.decl().kind() in _NEGATED)
+        simple = z3.is_const(e) or z3.is_int_value(e) or z3.is_not(e) or compare
         return text if simple else f"({text})"
 
     def _compare(self, kids: list[z3.ExprRef], op: str) -> str:
@@ -175,6 +186,15 @@ class InvariantPrinter:
                 return f"{slot.name} {op} {value}  /* {shown} */" if shown != str(value) else f"{slot.name} {op} {value}"
             return f"{slot.name} {op} {shown}"
         return f"{self._wrap(left)} {op} {self._wrap(right)}"
+
+
+def _slots_in(e: z3.ExprRef) -> set[str]:
+    if z3.is_const(e) and not z3.is_int_value(e) and not z3.is_true(e) and not z3.is_false(e):
+        return {str(e)}
+    out: set[str] = set()
+    for k in e.children():
+        out |= _slots_in(k)
+    return out
 
 
 def show_invariant(system: TransitionSystem, formula: z3.BoolRef) -> list[str]:
