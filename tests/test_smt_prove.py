@@ -29,7 +29,9 @@ def looping_counter():
     b = Builder("looping")
     x = b.var("x", 0, 3)
     pid = b.process("cpu0", 0, daemon=True)
-    b.step(pid, 0, 0, [ir.Guard(binary("<", read(x), const(3))), assign(x, binary("+", read(x), const(1)), 0, 3)])
+    b.step(
+        pid, 0, 0, [ir.Guard(binary("<", read(x), const(3))), assign(x, binary("+", read(x), const(1)), 0, 3)]
+    )
     b.invariant("x_small", binary("<", read(x), const(3)))
     return b.build()
 

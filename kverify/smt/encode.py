@@ -28,9 +28,9 @@ Report = Callable[[str, z3.BoolRef], None]
 Vec = list[z3.ArithRef]
 
 MODEL_ERROR = "model-error"
-MAX_CASES = 256
-MAX_WIDTH = 64
-SHIFT_BITS = 40  # widest value the bit-vectors hold; larger `<<` results are model errors  # values a shift count may take before the encoding gives up
+MAX_CASES = 256  # values a shift count may take before the encoding gives up
+MAX_WIDTH = 64  # widest bit-vector the encoding uses
+SHIFT_BITS = 40  # widest value the bit-vectors hold; larger `<<` results are model errors
 
 
 @dataclass(frozen=True)
@@ -54,8 +54,6 @@ class StepCode:
     fails: dict[str, z3.BoolRef]
     post: Vec
     written: frozenset[int]
-
-
 
 
 def as_bool(t: Term) -> z3.BoolRef:
@@ -224,7 +222,20 @@ def _walk(e: object) -> list[ir.Expr]:
     stack = [e]
     while stack:
         x = stack.pop()
-        if isinstance(x, (ir.Const, ir.Read, ir.Unary, ir.Binary, ir.Ite, ir.Lookup, ir.ListLen, ir.ListFirst, ir.ListNext)):
+        if isinstance(
+            x,
+            (
+                ir.Const,
+                ir.Read,
+                ir.Unary,
+                ir.Binary,
+                ir.Ite,
+                ir.Lookup,
+                ir.ListLen,
+                ir.ListFirst,
+                ir.ListNext,
+            ),
+        ):
             out.append(x)
         if isinstance(x, (ir.Static, ir.NodeTable)) or not hasattr(x, "__dataclass_fields__"):
             continue
@@ -429,8 +440,7 @@ class Encoder:
         cases, err = self.heads(e.head, s)
         cap = e.head.capacity
         lengths = [
-            (c, _select([(s[f + k] == 0, self.num(k)) for k in range(cap)], self.num(cap)))
-            for c, f in cases
+            (c, _select([(s[f + k] == 0, self.num(k)) for k in range(cap)], self.num(cap))) for c, f in cases
         ]
         return Val(_select(lengths[:-1], lengths[-1][1]) if lengths else self.num(0), err)
 
@@ -613,8 +623,6 @@ class Encoder:
                 targets[h] = (_or(prev[0], cond), z3.If(cond, index, prev[1]))  # type: ignore[assignment]
         return targets, errs
 
-
-
     def _compact(self, raw: list[z3.ArithRef]) -> tuple[list[z3.ArithRef], z3.ArithRef]:
         """The non-zero entries of ``raw`` moved to the front in order, and how many there are."""
         cap = len(raw)
@@ -632,7 +640,6 @@ class Encoder:
 
 def _outside(x: z3.ArithRef, count: int) -> z3.BoolRef:
     return z3.Or(x < 1, x > count)
-
 
 
 def _bitwise(op: str, x: z3.ArithRef, y: z3.ArithRef, w: int) -> z3.ArithRef:

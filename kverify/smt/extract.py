@@ -31,7 +31,10 @@ def run_steps(compiled: CompiledSystem, start: State, tids: Sequence[int]) -> li
     state = start
     for tid in tids:
         label = compiled.system.transitions[tid].label
-        if state[compiled.pc_slots[compiled.system.transitions[tid].pid]] != compiled.system.transitions[tid].pc_from:
+        if (
+            state[compiled.pc_slots[compiled.system.transitions[tid].pid]]
+            != compiled.system.transitions[tid].pc_from
+        ):
             raise EncodingMismatch(f"step {len(path) + 1}: `{label}` is not at its start")
         try:
             nxt = compiled.steps[tid](state)
@@ -146,7 +149,9 @@ def _first(found: list[TraceViolation], wanted: Collection[str]) -> TraceViolati
     for v in found:
         if v.prop in wanted:
             return v
-    raise EncodingMismatch(f"the run ends in no violation of {sorted(wanted)} (found {[v.prop for v in found]})")
+    raise EncodingMismatch(
+        f"the run ends in no violation of {sorted(wanted)} (found {[v.prop for v in found]})"
+    )
 
 
 def check_replays(compiled: CompiledSystem, trace: Trace) -> None:

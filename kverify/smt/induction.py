@@ -285,7 +285,8 @@ def _k_cti(sym: SymbolicSystem, compiled: CompiledSystem, k: int) -> Violation |
     if solver.check() != z3.sat:
         return None
     m = solver.model()
-    tids = [next(t for t, x in enumerate(sel) if z3.is_true(m.eval(x, model_completion=True))) for sel in selects]
+    tids = [
+        next(t for t, x in enumerate(sel) if z3.is_true(m.eval(x, model_completion=True))) for sel in selects
+    ]
     failing = not z3.is_true(m.eval(in_state, model_completion=True))
     return confirmed_trace(compiled, _state(sym, m, states[0]), tids, sym.props, failing=failing)
-

@@ -183,7 +183,11 @@ class InvariantPrinter:
                 return slot.name if truth else f"!{slot.name}"
             shown = slot.vtype.show(value) if slot.vtype.kind in ("enum", "ref", "pc", "node") else str(value)
             if slot.vtype.kind == "pc" and op in ("==", "!="):
-                return f"{slot.name} {op} {value}  /* {shown} */" if shown != str(value) else f"{slot.name} {op} {value}"
+                return (
+                    f"{slot.name} {op} {value}  /* {shown} */"
+                    if shown != str(value)
+                    else f"{slot.name} {op} {value}"
+                )
             return f"{slot.name} {op} {shown}"
         return f"{self._wrap(left)} {op} {self._wrap(right)}"
 
