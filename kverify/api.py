@@ -42,6 +42,11 @@ def variants(spec_path: str) -> list[tuple[str, str]]:
 
 def require_file(spec_path: str) -> None:
     """Raise a :class:`KverifyError` when ``spec_path`` is not a readable file."""
+    if os.path.isdir(spec_path):
+        raise KverifyError(
+            f"{spec_path} is a directory, not a spec file",
+            hint="give a .kvs file, or run `kverify check` with no argument to check specs/*.kvs",
+        )
     if not os.path.isfile(spec_path):
         raise KverifyError(
             f"no such spec file: {spec_path}",

@@ -9,6 +9,7 @@ This is the only module that prints or chooses an exit code.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -53,6 +54,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 3
+    except BrokenPipeError:
+        # The reader went away (`kverify check | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 2
+    except RecursionError:
+        print(
+            "error: the model nests too deeply for kverify (expression or block nesting)\n"
+            "hint: split the deep expression or block into several statements",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+        if os.environ.get("KVERIFY_DEBUG"):
+            raise
+        print(
+            f"error: internal error of kverify: {type(exc).__name__}: {exc}\n"
+            "hint: this is a bug of kverify, not of your model; "
+            "rerun with KVERIFY_DEBUG=1 for the traceback and report it",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,6 +157,8 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"not a finite number of seconds: {text!r}")
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must not be negative: {text}")
     return value

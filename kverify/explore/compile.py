@@ -63,6 +63,13 @@ def _mod(n: list[int], a: int, b: int, what: str) -> int:
     return a - b * _div(n, a, b, what)
 
 
+def _shift(n: list[int], a: int, b: int, op: str) -> int:
+    """C shifts, with the undefined cases (negative or too wide a count) as model errors."""
+    if not 0 <= b < 32:
+        _fail(n, f"shift count {b} out of range 0..31 in {op}")
+    return a << b if op == "<<" else a >> b
+
+
 def _list_len(n: list[int], first: int, cap: int) -> int:
     for k in range(cap):
         if n[first + k] == 0:
@@ -135,6 +142,7 @@ RUNTIME: dict[str, object] = {
     "_fail": _fail,
     "_check": _check,
     "_div": _div,
+    "_shift": _shift,
     "_mod": _mod,
     "_list_len": _list_len,
     "_list_first": _list_first,
@@ -193,6 +201,8 @@ class _Emitter:
             return {"-": f"(-{arg})", "!": f"(not {arg})", "~": f"(~{arg})"}[e.op]
         if isinstance(e, ir.Binary):
             a, b = self.expr(e.left), self.expr(e.right)
+            if e.op in ("<<", ">>"):
+                return f"_shift(n, {a}, {b}, {e.op!r})"
             if e.op in ("/", "%"):
                 fn = "_div" if e.op == "/" else "_mod"
                 return f"{fn}(n, {a}, {b}, {e.op!r})"

@@ -142,7 +142,7 @@ class Lowering:
         self, units: list[tuple[ast.Unit, bool]], texts: dict[str, str], variant: str | None
     ) -> None:
         self.texts = texts
-        self.variant = variant or "reference"
+        self.variant = variant if variant is not None else "reference"
         self.kernel_file = DEFAULT_KERNEL_FILE
         self.enums: dict[str, Type] = {}
         self.members: dict[str, tuple[Type, int]] = {}

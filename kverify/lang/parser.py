@@ -201,10 +201,10 @@ class _ToAst(Transformer[Token, Any]):
         return ast.TypeRef("int", span=self.s(meta))
 
     def signed(self, meta: Any, c: list[Any]) -> int:
-        return int(c[0])
+        return self._int(c[0])
 
     def negint(self, meta: Any, c: list[Any]) -> int:
-        return -int(c[0])
+        return -self._int(c[0])
 
     def range_type(self, meta: Any, c: list[Any]) -> ast.TypeRef:
         return ast.TypeRef("range", lo=c[0], hi=c[1], span=self.s(meta))
@@ -366,8 +366,20 @@ class _ToAst(Transformer[Token, Any]):
         args = tuple(a for a in c[1:] if a is not None)
         return ast.Call(str(c[0]), args, self.s(meta))
 
+    def _int(self, tok: Token) -> int:
+        """An integer literal; more digits than any bounded int of a model is a user mistake."""
+        if len(str(tok)) > 1 and str(tok).startswith("0"):
+            loc = Location(self.file, tok.line or 0, tok.column or 0, "", len(str(tok)))
+            raise KverifyError(f"a number with a leading zero: {tok}", loc,
+                               "C would read it as octal; kverify has decimal numbers only: drop the 0")
+        if len(str(tok)) > 10:
+            loc = Location(self.file, tok.line or 0, tok.column or 0, "", len(str(tok)))
+            raise KverifyError(f"number too large: {str(tok)[:20]}...", loc,
+                               "bounded integers of a model fit in 32 bits")
+        return int(tok)
+
     def number(self, meta: Any, c: list[Any]) -> ast.Num:
-        return ast.Num(int(c[0]), self.s(meta))
+        return ast.Num(self._int(c[0]), self.s(meta))
 
     def true_(self, meta: Any, c: list[Any]) -> ast.BoolLit:
         return ast.BoolLit(True, self.s(meta))
@@ -392,6 +404,9 @@ def parse(text: str, file: str = "<input>") -> ast.Unit:
         unit: ast.Unit = _ToAst(file).transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, KverifyError):
+            loc = err.orig_exc.location
+            if loc is not None and not loc.text:
+                loc.text = line_of(text, loc.line)
             raise err.orig_exc from None
         raise
     return unit
