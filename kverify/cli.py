@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kverify import api
+from kverify.commands.argtypes import count, seconds
 from kverify.commands.export import register as register_export
 from kverify.commands.graph import register as register_graph
-from kverify.commands.prove import register as register_prove
 from kverify.commands.outputs import (
     add_output_options,
     final_exit_code,
@@ -27,6 +27,7 @@ from kverify.commands.outputs import (
     strict_failures,
     write_outputs,
 )
+from kverify.commands.prove import register as register_prove
 from kverify.commands.replay import register as register_replay
 from kverify.errors import KverifyError
 from kverify.report import FORMATS, render_results
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no traceback for users
+    except Exception as exc:
         if os.environ.get("KVERIFY_DEBUG"):
             raise
         print(
@@ -93,13 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--list-variants", action="store_true", help="list the model variants"
     )
     check.add_argument(
-        "--max-states", type=_count, metavar="N", help="stop after N states"
+        "--max-states", type=count, metavar="N", help="stop after N states"
     )
     check.add_argument(
-        "--max-depth", type=_count, metavar="N", help="expand states up to depth N"
+        "--max-depth", type=count, metavar="N", help="expand states up to depth N"
     )
     check.add_argument(
-        "--time-limit", type=_seconds, metavar="S", help="stop after S seconds"
+        "--time-limit", type=seconds, metavar="S", help="stop after S seconds"
     )
     check.add_argument(
         "--strategy", choices=("bfs", "dfs"), default="bfs", help="search order"
@@ -140,28 +141,6 @@ def build_parser() -> argparse.ArgumentParser:
     register_export(sub)
     register_prove(sub)
     return parser
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"not a finite number of seconds: {text!r}")
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
-    return value
 
 
 def find_specs(root: Path) -> list[str]:

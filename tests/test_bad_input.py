@@ -350,7 +350,6 @@ _KNOWN = {
     "test_out_does_not_overwrite_the_spec": "--out may name the spec file itself",
     "test_json_to_stdout_is_parseable": "--json - mixes the JSON with the text summary on stdout",
     "test_ctrl_c_during_startup_exits_3_without_traceback": "Ctrl-C during start-up imports",
-    "test_prove_rejects_negative_timeout": "prove --timeout accepts negative values",
 }
 for _name, _why in _KNOWN.items():
     globals()[_name] = pytest.mark.xfail(strict=True, reason=_why)(globals()[_name])

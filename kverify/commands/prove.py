@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kverify import api
+from kverify.commands.argtypes import count, positive, seconds
 from kverify.errors import KverifyError
 from kverify.report import FORMATS, exit_code, render_result
 from kverify.result import Result
@@ -30,16 +31,16 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("prove", help="BMC, induction and unbounded proofs with z3")
     parser.add_argument("spec", metavar="SPEC", help="spec file (.kvs)")
     parser.add_argument("--variant", metavar="NAME", help="model variant (default: reference)")
-    parser.add_argument("--bmc", type=_count, metavar="K", help="bounded model checking to depth K")
+    parser.add_argument("--bmc", type=count, metavar="K", help="bounded model checking to depth K")
     parser.add_argument("--induction", action="store_true", help="is each property inductive?")
-    parser.add_argument("--k-induction", type=_positive, metavar="K", help="k-induction up to K")
+    parser.add_argument("--k-induction", type=positive, metavar="K", help="k-induction up to K")
     parser.add_argument("--pdr", action="store_true", help="unbounded proof with Spacer")
     parser.add_argument(
-        "--timeout", type=float, default=600.0, metavar="S", help="seconds Spacer may run (600)"
+        "--timeout", type=seconds, default=600.0, metavar="S", help="seconds Spacer may run (600)"
     )
     parser.add_argument(
         "--max-states",
-        type=_count,
+        type=count,
         default=2_000_000,
         metavar="N",
         help="bound of the explicit search that classifies counterexamples to induction",
@@ -47,23 +48,6 @@ def register(sub: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--out", metavar="FILE", help="write the output to FILE")
     parser.set_defaults(handler=run_prove)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {value}")
-    return value
-
-
-def _positive(text: str) -> int:
-    value = _count(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def run_prove(args: argparse.Namespace) -> int:
