@@ -24,6 +24,9 @@ def _interrupt(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # a runner started in the background ignores SIGINT, and children inherit that:
+        # restore the default so the interrupt is delivered as a user's Ctrl-C would be
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
