@@ -22,6 +22,7 @@ from kverify.commands.export import register as register_export
 from kverify.commands.graph import register as register_graph
 from kverify.commands.outputs import (
     add_output_options,
+    emit,
     final_exit_code,
     interrupted,
     strict_failures,
@@ -166,7 +167,7 @@ def run_check(args: argparse.Namespace) -> int:
         if interrupted(checked[-1]):
             break  # Ctrl-C: report what was found so far, check no further spec
     results = [c.result for c in checked]
-    _emit(render_results(results, args.format) + write_outputs(checked, args), args.out)
+    emit(render_results(results, args.format) + write_outputs(checked, args), args.out)
     for line in strict_failures(checked) if args.strict else []:
         print(line, file=sys.stderr)
     return final_exit_code(checked, args)
@@ -183,7 +184,7 @@ def _audit_por(specs: list[str], args: argparse.Namespace) -> int:
         lines.append(f"{spec}: audited {states} states: {verdict}")
         lines.extend(f"  {p}" for p in problems)
         bad = bad or bool(problems)
-    _emit("\n".join(lines) + "\n", args.out)
+    emit("\n".join(lines) + "\n", args.out)
     return 1 if bad else 0
 
 
@@ -195,7 +196,7 @@ def _list_variants(specs: list[str], out: str | None) -> int:
         lines.extend(
             f"{name}  {description}" for name, description in api.variants(spec)
         )
-    _emit("\n".join(lines) + "\n", out)
+    emit("\n".join(lines) + "\n", out)
     return 0
 
 
@@ -223,14 +224,6 @@ def _check_one(spec: str, args: argparse.Namespace) -> Checked:
         return Checked(spec, Result(spec, variant, Verdict.INCOMPLETE, reason="interrupted"))
 
 
-def _emit(text: str, out: str | None) -> None:
-    if out is None:
-        sys.stdout.write(text)
-        return
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise KverifyError(f"cannot write {out}: {exc.strerror}") from None
 
 
 # ---------------------------------------------------------------------- progress

@@ -9,11 +9,10 @@ verdict.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from kverify import api
-from kverify.errors import KverifyError
+from kverify.commands.outputs import write_file
 
 
 def register(sub: Any) -> None:
@@ -32,9 +31,6 @@ def run_export(args: argparse.Namespace) -> int:
 
     api.require_file(args.spec)
     text = export_promela(api.load_system(args.spec, args.variant))
-    try:
-        Path(args.out).write_text(text, encoding="utf-8")
-    except OSError as err:
-        raise KverifyError(f"cannot write {args.out}: {err.strerror}", hint="check the path") from None
+    write_file(args.out, text)
     print(f"wrote {args.out}")
     return 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from kverify.errors import KverifyError
@@ -50,14 +51,14 @@ def write_outputs(checked: list[Checked], args: argparse.Namespace) -> str:
     """Write every requested report file; return text for standard output (coverage)."""
     if args.itf:
         for path, doc in itf_documents(checked, args.itf).items():
-            _write(path, json.dumps(doc, indent=1) + "\n")
+            write_file(path, json.dumps(doc, indent=1) + "\n")
     if args.html:
         title = result_title([c.result for c in checked])
-        _write(args.html, render_html(checked, title))
+        write_file(args.html, render_html(checked, title))
     if args.junit:
-        _write(args.junit, render_junit([c.result for c in checked]))
+        write_file(args.junit, render_junit([c.result for c in checked]))
     if args.sarif:
-        _write(args.sarif, render_sarif(checked))
+        write_file(args.sarif, render_sarif(checked))
     out = ""
     if args.json:
         summary = {
@@ -68,7 +69,7 @@ def write_outputs(checked: list[Checked], args: argparse.Namespace) -> str:
         if args.json == "-":
             out += rendered
         else:
-            _write(args.json, rendered)
+            write_file(args.json, rendered)
     if (args.coverage or args.strict) and getattr(args, "format", "text") != "json":
         out += "".join(render_coverage(c) for c in checked if c.result.coverage is not None)
     return out
@@ -106,11 +107,20 @@ def _safe(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
 
 
-def _write(path: str, text: str) -> None:
+def write_file(path: str, text: str) -> None:
+    """Write a report or output file; a path that cannot be written is a user mistake."""
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise KverifyError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def emit(text: str, out: str | None) -> None:
+    """A subcommand's main output: to ``out`` when given, else to standard output."""
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_file(out, text)
 
 
 def render_coverage(item: Checked) -> str:

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 from kverify import api
 from kverify.commands.argtypes import count, positive, seconds
-from kverify.errors import KverifyError
+from kverify.commands.outputs import emit
 from kverify.report import FORMATS, exit_code, render_result
 from kverify.result import Result
 
@@ -67,7 +65,7 @@ def run_prove(args: argparse.Namespace) -> int:
             max_states=args.max_states,
         )
         results.append(prove_system(system, options))
-    _emit(_render(results, args.format), args.out)
+    emit(_render(results, args.format), args.out)
     return exit_code(results)
 
 
@@ -108,11 +106,3 @@ def _text(result: Result, fmt: str) -> str:
     return text
 
 
-def _emit(text: str, out: str | None) -> None:
-    if out is None:
-        sys.stdout.write(text)
-        return
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise KverifyError(f"cannot write {out}: {exc.strerror}") from None
