@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from kverify.explore.compile import CompiledSystem, StepFailure
 from kverify.ir import expr as ir
 from kverify.ir.expr import expr_reads
+from kverify.ir.independence import dependence, visible
 from kverify.ir.system import State, Transition, TransitionSystem
 
 UNKNOWN = None  # a value the static analysis does not know
@@ -264,6 +265,30 @@ def _guard_locks(
     return out
 
 
+def _reach(system: TransitionSystem) -> list[dict[int, frozenset[int]]]:
+    """For each process and pc, the pcs its control flow can still reach from there (the pc
+    itself included).  A step whose start pc a process can no longer reach is dead in every
+    future: it can neither conflict with a step nor need enabling."""
+    succ: list[dict[int, set[int]]] = [{} for _ in system.processes]
+    for t in system.transitions:
+        succ[t.pid].setdefault(t.pc_from, set()).add(t.pc_to)
+    out: list[dict[int, frozenset[int]]] = []
+    for table in succ:
+        pcs = set(table) | {pc for targets in table.values() for pc in targets}
+        reach: dict[int, frozenset[int]] = {}
+        for start in pcs:
+            seen = {start}
+            work = [start]
+            while work:
+                for nxt in table.get(work.pop(), ()):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        work.append(nxt)
+            reach[start] = frozenset(seen)
+        out.append(reach)
+    return out
+
+
 @dataclass
 class PorStats:
     """How much the reduction saved: states expanded in full or reduced, steps not taken."""
@@ -288,30 +313,21 @@ class Dependencies:
     held: list[frozenset[int]]  # locks surely held by a transition's process when it starts
     guard_locks: list[frozenset[int]]  # when a step's guards read only lock slots: those slots
     owner_value: list[int]  # per process: the value of a lock slot it holds (its task)
+    reach: list[dict[int, frozenset[int]]]  # per process: pc -> the pcs it can still reach
+    pc_to: list[int]
 
     @classmethod
     def of(cls, system: TransitionSystem) -> Dependencies:
         trans = system.transitions
         writers: dict[int, set[int]] = {}
-        touchers: dict[int, set[int]] = {}
-        for t in trans:
-            for slot in t.writes:
-                writers.setdefault(slot, set()).add(t.tid)
-                touchers.setdefault(slot, set()).add(t.tid)
-            for slot in t.reads:
-                touchers.setdefault(slot, set()).add(t.tid)
         by_pid: dict[int, set[int]] = {}
         for t in trans:
             by_pid.setdefault(t.pid, set()).add(t.tid)
-        local = frozenset(slot.index for slot in system.layout.slots if slot.owner is not None)
-        dependent, enablers = [], []
-        for t in trans:
-            dep = set(by_pid[t.pid])
             for slot in t.writes:
-                dep |= touchers.get(slot, set())
-            for slot in t.reads:
-                dep |= writers.get(slot, set())
-            dependent.append(frozenset(dep))
+                writers.setdefault(slot, set()).add(t.tid)
+        local = frozenset(slot.index for slot in system.layout.slots if slot.owner is not None)
+        enablers = []
+        for t in trans:
             en: set[int] = set()
             for guard, shared in _guards(t, local):
                 direct = expr_reads(guard)
@@ -320,24 +336,21 @@ class Dependencies:
                         if w not in en and _may_enable(trans[w], slot, guard, slot not in direct):
                             en.add(w)
             enablers.append(frozenset(en - by_pid[t.pid]))
-        seen: set[int] = set()
-        for prop in system.properties:
-            if prop.kind == "invariant" and prop.expr is not None:
-                seen |= expr_reads(prop.expr)
-        visible = [bool(t.writes & seen) for t in trans]
         at_pc: list[dict[int, list[int]]] = [{} for _ in system.processes]
         for t in trans:
             at_pc[t.pid].setdefault(t.pc_from, []).append(t.tid)
         return cls(
-            dependent=dependent,
+            dependent=dependence(system),
             guard_enablers=enablers,
-            visible=visible,
+            visible=visible(system),
             at_pc=[{pc: tuple(v) for pc, v in table.items()} for table in at_pc],
             pid=[t.pid for t in trans],
             pc_from=[t.pc_from for t in trans],
             held=_held(system, _lock_ops(system)[0]),
             guard_locks=_guard_locks(system, _lock_ops(system)[0], local),
             owner_value=[p.task_instance or -1 for p in system.processes],
+            reach=_reach(system),
+            pc_to=[t.pc_to for t in trans],
         )
 
 
@@ -364,6 +377,8 @@ class StubbornSets:
         found = len(enabled.intersection(chosen))
         total = len(enabled)
         held = deps.held
+        reach = deps.reach
+        pcs = [state[slot] for slot in self.pc_slots]
         while work and found < total:
             t = work.pop()
             if t in enabled:
@@ -378,7 +393,12 @@ class StubbornSets:
                 p = deps.pid[t]
                 pc = state[self.pc_slots[p]]
                 if pc != deps.pc_from[t]:
-                    more = frozenset(deps.at_pc[p].get(pc, ()))
+                    # the process must first leave its pc by a step from which t's pc is
+                    # still reachable
+                    target = deps.pc_from[t]
+                    more = frozenset(
+                        u for u in deps.at_pc[p].get(pc, ()) if target in reach[p].get(deps.pc_to[u], ())
+                    )
                 else:
                     more = deps.guard_enablers[t]
                     holders = self._holders(state, deps.guard_locks[t])
@@ -387,7 +407,7 @@ class StubbornSets:
                         # can enable the step (anyone else must take a held lock first).
                         more = frozenset(u for u in more if deps.pid[u] in holders)
             for u in more:
-                if u not in chosen:
+                if u not in chosen and deps.pc_from[u] in reach[deps.pid[u]].get(pcs[deps.pid[u]], ()):
                     chosen.add(u)
                     work.append(u)
                     if u in enabled:
