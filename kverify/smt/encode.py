@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import z3
 
@@ -93,7 +94,7 @@ def _select(cases: Sequence[tuple[z3.BoolRef, Term]], default: Term) -> Term:
 class Ranges:
     """Sound bounds of every slot and expression, for encodings that enumerate values.
 
-    A slot's range is its declared ``lo..hi`` widened by every value a step may store in it
+    A slot's range is the hull of its initial values and every value a step may store in it
     (assigned values within the assignment's bounds, list elements, list numbers), so it
     holds in every reachable state.  The assigned values depend on the slot ranges: the
     widening is repeated until nothing changes, jumping to the assignment bounds after a few
@@ -104,8 +105,11 @@ class Ranges:
 
     def __init__(self, system: TransitionSystem) -> None:
         self.system = system
-        self.slot = [(s.lo, s.hi) for s in system.layout.slots]
-        for state in system.initial_states:
+        # A slot holds its initial value or a value a step stored (within the store's bounds,
+        # or the step failed); its declared range only bounds what may be stored.
+        first = system.initial_states[0]
+        self.slot = [(v, v) for v in first]
+        for state in system.initial_states[1:]:
             for i, v in enumerate(state):
                 self._widen(i, v, v)
         for t in system.transitions:
@@ -127,10 +131,14 @@ class Ranges:
     def _widen_op(self, op: ir.Op, coarse: bool) -> bool:
         changed = False
         if isinstance(op, ir.Assign):
-            lo, hi = (op.lo, op.hi) if coarse else self.of(op.value)
+            lo, hi = self.of(op.value)
             lo, hi = max(lo, op.lo), min(hi, op.hi)
             if lo <= hi:
                 for i in ir.loc_slots(op.loc):
+                    a, b = self.slot[i]
+                    if coarse and (lo < a or hi > b):
+                        # still growing after the precise rounds: widen to the store's bounds
+                        lo, hi = min(lo, op.lo), max(hi, op.hi)
                     changed |= self._widen(i, lo, hi)
         elif isinstance(op, (ir.ListInsert, ir.ListRemove)):
             table = op.table
@@ -148,11 +156,22 @@ class Ranges:
         for t in self.system.transitions:
             for op in t.ops:
                 if isinstance(op, ir.Assign):
-                    bounds.append((op.lo, op.hi))
+                    # a bound is compared only when the value can cross it
+                    lo, hi = self.of(op.value)
+                    bounds.extend([(op.lo, op.lo)] if lo < op.lo else [])
+                    bounds.extend([(op.hi, op.hi)] if hi > op.hi else [])
                 bounds.extend(self.of(e) for e in _subexpressions(op))
         for p in self.system.properties:
             if p.expr is not None:
                 bounds.extend(self.of(e) for e in _walk(p.expr))
+        # a table look-up compares its index (key - shift) with every position and the length
+        roots = [op for t in self.system.transitions for op in t.ops]
+        roots += [p.expr for p in self.system.properties if p.expr is not None]
+        for root in roots:
+            for node in _nodes(root, (ir.Dynamic, ir.Lookup)):
+                lo, hi = self.of(node.key)
+                size = len(node.bases) if isinstance(node, ir.Dynamic) else len(node.values)
+                bounds += [(lo - node.shift, hi - node.shift), (0, size)]
         w = min(max(_width(lo, hi) for lo, hi in bounds), SHIFT_BITS) + 2
         if w > MAX_WIDTH:
             raise KverifyError(f"values need {w} bits; the bit-vector encoding stops at {MAX_WIDTH}")
@@ -163,7 +182,10 @@ class Ranges:
         if isinstance(e, ir.Const):
             return e.value, e.value
         if isinstance(e, ir.Read):
-            los, his = zip(*(self.slot[i] for i in ir.loc_slots(e.loc)))
+            slots = ir.loc_slots(e.loc)
+            if not slots:
+                return 0, 0  # a location with no candidate slot: always a model error
+            los, his = zip(*(self.slot[i] for i in slots))
             return min(los), max(his)
         if isinstance(e, ir.Unary):
             lo, hi = self.of(e.arg)
@@ -174,7 +196,7 @@ class Ranges:
             (a, b), (c, d) = self.of(e.then), self.of(e.other)
             return min(a, c), max(b, d)
         if isinstance(e, ir.Lookup):
-            return min(e.values), max(e.values)
+            return (min(e.values), max(e.values)) if e.values else (0, 0)  # empty: always an error
         if isinstance(e, ir.ListLen):
             return 0, e.head.capacity
         return self._element(e)
@@ -216,31 +238,28 @@ class Ranges:
         raise TypeError(f"unknown operator {op!r}")
 
 
-def _walk(e: object) -> list[ir.Expr]:
-    """``e`` and every expression inside it."""
-    out: list[ir.Expr] = []
+_EXPRS = (
+    ir.Const, ir.Read, ir.Unary, ir.Binary, ir.Ite, ir.Lookup, ir.ListLen, ir.ListFirst, ir.ListNext,
+)  # fmt: skip
+
+
+def _nodes(e: object, kinds: tuple[type, ...]) -> list[Any]:
+    """The nodes of the given kinds in ``e`` (``e`` included)."""
+    out: list[Any] = []
     stack = [e]
     while stack:
         x = stack.pop()
-        if isinstance(
-            x,
-            (
-                ir.Const,
-                ir.Read,
-                ir.Unary,
-                ir.Binary,
-                ir.Ite,
-                ir.Lookup,
-                ir.ListLen,
-                ir.ListFirst,
-                ir.ListNext,
-            ),
-        ):
+        if isinstance(x, kinds):
             out.append(x)
         if isinstance(x, (ir.Static, ir.NodeTable)) or not hasattr(x, "__dataclass_fields__"):
             continue
         stack.extend(getattr(x, f) for f in x.__dataclass_fields__)
     return out
+
+
+def _walk(e: object) -> list[ir.Expr]:
+    """``e`` and every expression inside it."""
+    return _nodes(e, _EXPRS)
 
 
 def _subexpressions(op: ir.Op) -> list[ir.Expr]:
@@ -535,7 +554,8 @@ class Encoder:
         v = self.expr(op.value, n)
         x = self.int(v.term)
         lo, hi = self.ranges.of(op.value)
-        out = z3.BoolVal(False) if op.lo <= lo and hi <= op.hi else z3.Or(x < op.lo, x > op.hi)
+        # only the bounds the value can cross are compared (see Ranges.width)
+        out = _or(*([x < op.lo] if lo < op.lo else []), *([x > op.hi] if hi > op.hi else []))
         cases, loc_err = self.where(op.loc, n)
         for cond, i in cases:
             n[i] = x if z3.is_true(cond) else z3.If(cond, x, n[i])

@@ -88,6 +88,11 @@ def _query(fp: z3.Fixedpoint, goal: z3.BoolRef, timeout: float | None) -> tuple[
     finally:
         if timer is not None:
             timer.cancel()
+            # Wait for the timer thread to end while this thread still holds ``fp``: were the
+            # thread the last holder of its closure, z3 objects would be freed on that thread,
+            # concurrently with this thread's next z3 calls (a heap corruption, seen as
+            # crashes in later, unrelated z3 calls).
+            timer.join()
     if expired.is_set() and answer == z3.unknown:
         reason = f"time limit {timeout:g}s reached"
     return answer, reason
