@@ -12,6 +12,7 @@ states, transitions, search seconds, states per second and bytes per stored stat
     python bench/bench.py                 # every spec, reference and fixed
     python bench/bench.py --quick         # skip delayed_callers_3
     python bench/bench.py --por           # with partial-order reduction
+    python bench/bench.py --compare-por   # both, with the reduction's ratios
     python bench/bench.py --out FILE.md   # also write the table to FILE.md
 
 This is a measurement, not a test: it exits 0 whatever the verdicts are.
@@ -145,11 +146,31 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
+def por_table(pairs: list[tuple[Row, Row]]) -> list[str]:
+    """Full search beside the reduced one, with the ratios (full / reduced)."""
+    lines = [
+        "| spec | variant | verdict | states | states --por | ratio | transitions | transitions --por "
+        "| ratio | search s | search s --por |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for full, red in pairs:
+        same = full.verdict if full.verdict == red.verdict else f"{full.verdict} / {red.verdict} (DIFFER)"
+        lines.append(
+            f"| {full.spec} | {full.variant} | {same} | {full.states:,} | {red.states:,} "
+            f"| {full.states / red.states:.2f} | {full.transitions:,} | {red.transitions:,} "
+            f"| {full.transitions / red.transitions:.2f} | {full.seconds:.2f} | {red.seconds:.2f} |"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="skip the large specs (delayed_callers_3)")
     parser.add_argument(
         "--por", action="store_true", help="with partial-order reduction (default: full state space)"
+    )
+    parser.add_argument(
+        "--compare-por", action="store_true", help="both searches, with the reduction's ratios"
     )
     parser.add_argument("--out", metavar="FILE", help="also write the markdown to FILE")
     parser.add_argument("--specs", metavar="DIR", default=str(ROOT / "specs"), help="spec folder")
@@ -163,14 +184,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     rows: list[Row] = []
+    pairs: list[tuple[Row, Row]] = []
     for spec in specs:
         for variant in ["reference", *newest_kernel(spec)]:
             print(f"  {spec.stem} {variant} ...", file=sys.stderr, flush=True)
             try:
-                rows.append(run_one(spec, variant, args.por))
+                if args.compare_por:
+                    pairs.append((run_one(spec, variant, False), run_one(spec, variant, True)))
+                else:
+                    rows.append(run_one(spec, variant, args.por))
             except KverifyError as exc:
                 print(exc.render(), file=sys.stderr)
                 return 2
+    if args.compare_por:
+        text = "\n".join(["## Partial-order reduction against the full search", "", *machine_lines(), ""])
+        text += "\n" + "\n".join(por_table(pairs)) + "\n"
+        sys.stdout.write(text)
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+        return 0
 
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     mode = "partial-order reduction" if args.por else "full state space"
