@@ -22,9 +22,11 @@ from kverify.commands.export import register as register_export
 from kverify.commands.graph import register as register_graph
 from kverify.commands.outputs import (
     add_output_options,
+    check_output_paths,
     emit,
     final_exit_code,
     interrupted,
+    json_summary,
     strict_failures,
     write_outputs,
 )
@@ -157,6 +159,7 @@ def run_check(args: argparse.Namespace) -> int:
             "no spec given and no specs/*.kvs under the current directory",
             hint="name a spec file: kverify check path/to/spec.kvs",
         )
+    check_output_paths(args, specs)
     if args.list_variants:
         return _list_variants(specs, args.out)
     if args.audit_por:
@@ -167,7 +170,16 @@ def run_check(args: argparse.Namespace) -> int:
         if interrupted(checked[-1]):
             break  # Ctrl-C: report what was found so far, check no further spec
     results = [c.result for c in checked]
-    emit(render_results(results, args.format) + write_outputs(checked, args), args.out)
+    text = render_results(results, args.format) + write_outputs(checked, args)
+    if args.json == "-":
+        # standard output carries the JSON alone; the report goes to --out or standard error
+        if args.out:
+            emit(text, args.out)
+        else:
+            sys.stderr.write(text)
+        sys.stdout.write(json_summary(checked, args))
+    else:
+        emit(text, args.out)
     for line in strict_failures(checked) if args.strict else []:
         print(line, file=sys.stderr)
     return final_exit_code(checked, args)

@@ -329,26 +329,13 @@ def test_prove_on_a_bundled_spec_is_no_traceback(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "models", tmp_path / "models")
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
     p = kverify("prove", "specs/queue_flush_cancel.kvs", "--bmc", "2", cwd=tmp_path, timeout=300)
-    no_traceback(p)  # today: ValueError: min() arg is an empty sequence (smt/encode.py)
+    no_traceback(p)
 
 
 # ------------------------------------------------------------ known gaps, kept visible
 # Each of these reproduces a real shortcoming found by the tests above; strict, so that a fix
 # turns the test green and the marker must then go.
 _KNOWN = {
-    "test_use_of_an_unreadable_file_is_an_error": "unreadable use/include file: no location",
-    "test_init_that_never_ends_is_an_error": "an init block that loops forever is not detected",
-    "test_two_init_blocks_are_an_error": "a second init block is merged silently",
-    "test_property_named_like_a_builtin_is_an_error": "a property may be named deadlock/model-error",
-    "test_int_function_without_return_is_an_error": "falling off the end of an int function is allowed",
-    "test_goto_into_an_atomic_block_is_an_error": "goto into an atomic block is accepted",
-    "test_init_that_blocks_names_its_line": "a blocking init names the statement, not its line",
-    "test_non_utf8_spec_gives_line_and_hint": "a non-UTF-8 file is reported without line and hint",
-    "test_syntax_hint_does_not_leak_grammar_names": "some syntax hints name internal tokens",
-    "test_unterminated_string_says_so": "an unterminated string is reported as unexpected input",
-    "test_bad_output_path_is_reported_before_the_search": "output paths are checked after the search",
-    "test_out_does_not_overwrite_the_spec": "--out may name the spec file itself",
-    "test_json_to_stdout_is_parseable": "--json - mixes the JSON with the text summary on stdout",
     "test_ctrl_c_during_startup_exits_3_without_traceback": "Ctrl-C during start-up imports",
 }
 for _name, _why in _KNOWN.items():

@@ -60,19 +60,55 @@ def write_outputs(checked: list[Checked], args: argparse.Namespace) -> str:
     if args.sarif:
         write_file(args.sarif, render_sarif(checked))
     out = ""
-    if args.json:
-        summary = {
-            "exit_code": final_exit_code(checked, args),
-            "results": [c.result.to_json() for c in checked],
-        }
-        rendered = json.dumps(summary, indent=2) + "\n"
-        if args.json == "-":
-            out += rendered
-        else:
-            write_file(args.json, rendered)
+    if args.json and args.json != "-":
+        write_file(args.json, json_summary(checked, args))
     if (args.coverage or args.strict) and getattr(args, "format", "text") != "json":
         out += "".join(render_coverage(c) for c in checked if c.result.coverage is not None)
     return out
+
+
+def json_summary(checked: list[Checked], args: argparse.Namespace) -> str:
+    """The ``--json`` document: the exit code and every result."""
+    summary = {
+        "exit_code": final_exit_code(checked, args),
+        "results": [c.result.to_json() for c in checked],
+    }
+    return json.dumps(summary, indent=2) + "\n"
+
+
+OUTPUT_OPTIONS = ("out", "itf", "html", "junit", "sarif", "json")
+
+
+def check_output_paths(args: argparse.Namespace, inputs: list[str]) -> None:
+    """Refuse, before any search, an output path that cannot be written or that names an
+    input (a spec or model file) or another output."""
+    taken: dict[Path, str] = {Path(p).resolve(): "the spec" for p in inputs}
+    for option in OUTPUT_OPTIONS:
+        path = getattr(args, option, None)
+        if not path or path == "-":
+            continue
+        flag = f"--{option}"
+        target = Path(path)
+        resolved = target.resolve()
+        if resolved in taken:
+            raise KverifyError(
+                f"{flag} {path} would overwrite {taken[resolved]}",
+                hint="give the report a file name of its own",
+            )
+        if resolved.suffix in (".kvs", ".kvl") and resolved.exists():
+            raise KverifyError(
+                f"{flag} {path} would overwrite a model file",
+                hint="give the report a file name of its own",
+            )
+        if target.is_dir():
+            raise KverifyError(f"{flag} {path} is a directory", hint="give a file name")
+        parent = target.parent if str(target.parent) else Path(".")
+        if not parent.is_dir():
+            raise KverifyError(
+                f"cannot write {path}: no such directory {parent}",
+                hint=f"create {parent} first, or give {flag} a path in an existing directory",
+            )
+        taken[resolved] = flag
 
 
 def itf_documents(checked: list[Checked], path: str) -> dict[str, object]:
