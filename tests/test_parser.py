@@ -489,9 +489,6 @@ def test_syntax_error_location_and_hint() -> None:
     assert "';'" in err.hint
 
 
-@pytest.mark.xfail(
-    strict=True, reason="an early end of file is reported as 'unexpected token'"
-)
 def test_unexpected_end_of_file() -> None:
     with pytest.raises(KverifyError) as info:
         parse("process p {\n  x = 1;\n", "m.kvs")
@@ -505,9 +502,6 @@ def test_early_end_of_file_is_still_located() -> None:
     assert info.value.location is not None and info.value.location.line == 2
 
 
-@pytest.mark.xfail(
-    strict=True, reason="hints list lark's internal token names (__anon_0)"
-)
 def test_syntax_hints_name_only_real_tokens() -> None:
     with pytest.raises(KverifyError) as info:
         parse("process p {\n  x = 1;\n", "m.kvs")

@@ -168,10 +168,17 @@ class Body:
 
     def finish_frame(self) -> None:
         frame = self.frame
-        for label, span in frame.gotos:
+        for label, span, region in frame.gotos:
             if label not in frame.defined:
                 raise self.low.error(
                     f"goto to an unknown label {label!r}", span, "labels are local to their function"
+                )
+            target = frame.defined[label]
+            if target is not None and target != region:
+                raise self.low.error(
+                    f"goto into an atomic block: {label!r} is inside one, this goto is not",
+                    span,
+                    "an atomic block is entered only at its start; move the label or the block",
                 )
         self.join(frame.exit)
 
@@ -339,7 +346,7 @@ class Body:
         self.cur = exit_
 
     def stmt_goto(self, s: ast.Goto) -> None:
-        self.frame.gotos.append((s.label, s.span))
+        self.frame.gotos.append((s.label, s.span, self.atomic))
         self.link(self.cur, self.label_node(s.label))
         self.cur = None
 
@@ -352,8 +359,10 @@ class Body:
     def stmt_labeled(self, s: ast.Labeled) -> None:
         if s.label in self.frame.defined:
             raise self.low.error(f"label {s.label!r} is defined twice", s.span)
-        self.frame.defined.add(s.label)
-        self.join(self.label_node(s.label))
+        self.frame.defined[s.label] = self.atomic
+        node = self.label_node(s.label)
+        node.atomic = self.atomic  # a label a goto named before it was defined
+        self.join(node)
         self.stmt(s.body)
 
     def stmt_break(self, s: ast.Break) -> None:
@@ -550,7 +559,14 @@ class Body:
             binds.append(self.assign_op(place, value))
         if binds:
             self.emit(binds, label=self.low.text(span) if self.label_override is None else None, span=span)
+        start = self.cur
         self.block(fdef.body)
+        if ret is not None and start is not None and self._reaches(start, self.cur):
+            raise self.low.error(
+                f"control can reach the end of {fdef.name}() without a return",
+                fdef.span,
+                f"{fdef.name} returns {ret_type.describe()}; end every path with a return statement",
+            )
         self.finish_frame()
         resets: list[ir.Op] = [
             ir.Assign(ir.Static(k), ir.Const(self.low.slots[k].init), -(2**31), 2**31, "")
@@ -565,6 +581,22 @@ class Body:
         if ret is None:
             return ir.Const(0), VOID
         return ir.Read(ret.loc), ret_type
+
+    def _reaches(self, start: Node, end: Node | None) -> bool:
+        """Whether the graph leads from ``start`` to ``end``."""
+        if end is None:
+            return False
+        seen = {start.nid}
+        work = [start.nid]
+        while work:
+            nid = work.pop()
+            if nid == end.nid:
+                return True
+            for nxt in self.g.nodes[nid].succ:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    work.append(nxt)
+        return False
 
     def returned(self, c: ast.Call) -> tuple[ir.Expr, Type]:
         """``returned(P)`` / ``done(P)`` in a temporal property: process P has reached its end."""

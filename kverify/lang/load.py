@@ -41,8 +41,19 @@ def _read(path: Path, where: Location | None) -> str:
         raise KverifyError(
             f"no such file: {path}", where, "check the path (relative to the file that names it)"
         ) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise KverifyError(f"cannot read {path}: {err}", where) from None
+    except UnicodeDecodeError as err:
+        data = path.read_bytes()
+        line = data.count(b"\n", 0, err.start) + 1
+        col = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        text = data.splitlines()[line - 1].decode("utf-8", errors="replace") if data.strip() else ""
+        raise KverifyError(
+            f"byte 0x{data[err.start]:02x} is not UTF-8",
+            Location(_display(path), line, col, text),
+            "models and specs are UTF-8 text; re-save the file as UTF-8 (e.g. iconv -t UTF-8)",
+        ) from None
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise KverifyError(f"cannot read {path}: {reason}", where, "check the file's permissions and type") from None
 
 
 def _display(path: Path) -> str:
@@ -215,6 +226,7 @@ class _Assembler:
                 raise self.low.error(
                     "properties cannot call functions (only list_empty and similar builtins)", decl.expr.span
                 )
+            _check_reserved(self.low, decl.name, decl.span)
             if decl.name in self.low.properties or any(p.name == decl.name for p in out):
                 raise self.low.error(f"property {decl.name!r} is declared twice", decl.span)
             out.append(
@@ -241,6 +253,7 @@ class _Assembler:
     def _temporal_properties(self, declared: list[Property]) -> list[Property]:
         out: list[Property] = []
         for decl in self.low.temporal_decls:
+            _check_reserved(self.low, decl.name, decl.span)
             if decl.name in self.low.properties or any(p.name == decl.name for p in declared + out):
                 raise self.low.error(f"property {decl.name!r} is declared twice", decl.span)
             p = self._predicate(decl.p)
@@ -366,11 +379,13 @@ class _Assembler:
                 if nxt is not None:
                     successors.append(nxt)
             if not successors:
-                if state[proc.pc_slot] != proc.end_pc:
-                    label = layout.slots[proc.pc_slot].vtype.show(state[proc.pc_slot])
+                pc = state[proc.pc_slot]
+                if pc != proc.end_pc:
+                    label = layout.slots[proc.pc_slot].vtype.show(pc)
+                    waiting = [t for t in transitions if t.pc_from == pc]
                     raise KverifyError(
                         f"the init block blocks at: {label}",
-                        None,
+                        _src_loc(waiting[0].source) if waiting else None,
                         "init runs alone before the processes start; it must not wait",
                     )
                 ends.append(state)
@@ -380,7 +395,25 @@ class _Assembler:
                     frontier.append(nxt)
             if len(seen) > INIT_STATE_LIMIT:
                 raise KverifyError("the init block has too many outcomes", None, "reduce the choices in init")
+        if not ends:
+            raise KverifyError(
+                "the init block never ends: every run of it loops forever",
+                _src_loc(transitions[0].source) if transitions else None,
+                "init must run to its end before the processes start; move the loop to a process",
+            )
         return sorted(ends)
+
+
+RESERVED_PROPERTIES = ("deadlock", "model-error")  # the properties every check reports
+
+
+def _check_reserved(low: Lowering, name: str, span: ast.Span) -> None:
+    if name in RESERVED_PROPERTIES:
+        raise low.error(
+            f"property name {name!r} is reserved: every check reports a property of that name",
+            span,
+            f"rename it, e.g. {name.replace('-', '_')}_check",
+        )
 
 
 def _span_text(texts: dict[str, str], span: ast.Span) -> str:

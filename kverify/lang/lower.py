@@ -127,8 +127,8 @@ class Frame:
     ret: Scalar | None
     ret_type: Type
     labels: dict[str, Node] = field(default_factory=dict)
-    defined: set[str] = field(default_factory=set)
-    gotos: list[tuple[str, ast.Span]] = field(default_factory=list)
+    defined: dict[str, int | None] = field(default_factory=dict)  # label -> its atomic region
+    gotos: list[tuple[str, ast.Span, int | None]] = field(default_factory=list)  # with the region
     locals: list[int] = field(default_factory=list)
     loops: list[tuple[Node, Node]] = field(default_factory=list)
     kernel: KernelRef | None = None
@@ -254,6 +254,13 @@ class Lowering:
                 raise self.error(f"process {item.name!r} is declared twice", item.span)
             self.processes.append(item)
         elif isinstance(item, ast.InitDecl):
+            if any(i.span.file == item.span.file for i in self.inits):
+                first = next(i for i in self.inits if i.span.file == item.span.file)
+                raise self.error(
+                    "a second init block in this file",
+                    item.span,
+                    f"merge it into the init block at line {first.span.line}",
+                )
             self.inits.append(item)
         elif isinstance(item, ast.PropertyDecl):
             self.prop_decls.append(item)

@@ -31,8 +31,21 @@ def line_of(text: str, line: int) -> str:
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
+def _token_word(name: str) -> str:
+    """How a hint names a terminal: a word for named ones, the text of anonymous ones."""
+    if name in _TOKEN_WORDS:
+        return _TOKEN_WORDS[name]
+    if name.upper().startswith("__ANON"):
+        try:
+            pattern = _parser().get_terminal(name).pattern
+        except KeyError:
+            return ""
+        return repr(pattern.value) if pattern.type == "str" else ""
+    return name.lower() if name.isupper() else repr(name)
+
+
 def _describe_expected(expected: set[str]) -> str:
-    words = sorted({_TOKEN_WORDS.get(t, t.lower() if t.isupper() else repr(t)) for t in expected})
+    words = sorted({w for w in map(_token_word, expected) if w})
     if len(words) > 8:
         words = words[:8] + ["..."]
     return ", ".join(words)
@@ -40,14 +53,20 @@ def _describe_expected(expected: set[str]) -> str:
 
 def _syntax_error(err: UnexpectedInput, file: str, text: str) -> KverifyError:
     line, col = getattr(err, "line", 0) or 0, getattr(err, "column", 0) or 0
-    if isinstance(err, UnexpectedEOF) or line <= 0:
+    at_end = isinstance(err, UnexpectedToken) and err.token.type == "$END"
+    if isinstance(err, UnexpectedEOF) or line <= 0 or at_end:
         lines = text.splitlines() or [""]
         line, col = len(lines), len(lines[-1]) + 1
         message = "unexpected end of file"
     elif isinstance(err, UnexpectedToken):
         message = f"unexpected {err.token.value!r}" if err.token.value else "unexpected token"
     elif isinstance(err, UnexpectedCharacters):
-        message = f"unexpected character {text[err.pos_in_stream]!r}"
+        char = text[err.pos_in_stream]
+        rest = text[err.pos_in_stream + 1 :].split("\n", 1)[0]
+        if char == '"' and '"' not in rest:
+            loc = Location(file, line, col, line_of(text, line))
+            return KverifyError("syntax error: unterminated string", loc, 'close it with " on the same line')
+        message = f"unexpected character {char!r}"
     else:
         message = "syntax error"
     expected = getattr(err, "expected", None) or getattr(err, "allowed", None) or set()
