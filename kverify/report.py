@@ -40,6 +40,9 @@ def render_result(result: Result, fmt: str = "text") -> str:
     if result.reason:
         lines.append(f"  search stopped: {result.reason}{_hint(result.reason)}")
     lines.extend(f"  note: {note}" for note in result.notes)
+    por = result.stats.extra.get("por")
+    if isinstance(por, dict):
+        lines.append(f"  reduction: {por_summary(por)}")
     text = "\n".join(lines) + "\n"
     render = render_cpu if fmt == "cpu" else render_text
     for violation in result.violations:
@@ -48,6 +51,16 @@ def render_result(result: Result, fmt: str = "text") -> str:
         else:
             text += f"\n{violation.prop} violated: {violation.message}\n"
     return text
+
+
+def por_summary(por: dict[str, int]) -> str:
+    """One line of partial-order reduction statistics."""
+    expanded = por["reduced_states"] + por["full_states"]
+    return (
+        f"{por['reduced_states']} of {expanded} states expanded with a "
+        f"stubborn set, {por['pruned_steps']} enabled steps not followed; full expansions forced by "
+        f"the cycle proviso {por['proviso']}, by visibility {por['visible']}"
+    )
 
 
 def render_summary(result: Result) -> str:

@@ -170,6 +170,7 @@ class Result:
             "trace": trace_to_json(first) if first is not None else None,
             "violations": [_violation_json(v) for v in self.violations],
             **({"coverage": self.coverage.to_json()} if self.coverage is not None else {}),
+            **({"por": self.stats.extra["por"]} if "por" in self.stats.extra else {}),
         }
 
 

@@ -160,3 +160,18 @@ def test_audit_detects_a_wrong_independence_claim() -> None:
     compiled = compile_system(liar)
     problems = audit(compiled, Dependencies.of(liar), liar.initial_states[0])
     assert problems and "different states" in problems[0]
+
+
+def test_reduction_statistics_are_reported() -> None:
+    """A reduced search says how much it reduced: in the JSON result and in the text report."""
+    from kverify.report import render_result
+
+    system = load_system(str(SPECS / "mod_vs_cancel.kvs"), "v5.13")
+    full = check_system(system)
+    reduced = check_system(system, por=True)
+    por = reduced.to_json()["por"]
+    assert "por" not in full.to_json()
+    assert 0 < por["reduced_states"] and por["reduced_states"] + por["full_states"] <= reduced.stats.states
+    # every enabled step not followed is one transition fewer than the full search takes
+    assert por["pruned_steps"] > 0 and reduced.stats.transitions < full.stats.transitions
+    assert f"{por['reduced_states']} of " in render_result(reduced)
