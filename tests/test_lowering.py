@@ -957,10 +957,6 @@ def test_step_labels_have_no_loop_in_local_code(tmp_path: Path) -> None:
     assert "loop" in info.value.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='source "FILE" is ignored: @LINE references always name kthread.c',
-)
 def test_source_sets_the_kernel_file_of_line_references(tmp_path: Path) -> None:
     ts = load(
         tmp_path,

@@ -406,10 +406,6 @@ def test_keywords_are_not_prefixes_of_names() -> None:
     assert s == ast.Assign(ast.Name("iffy"), "=", ast.Name("whiles"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the WARN token wins over NAME: warn_on_count lexes as warn_on + _count",
-)
 def test_names_may_start_with_warn_on() -> None:
     (s,) = body_of("warn_on_count = 1;")
     assert s == ast.Assign(ast.Name("warn_on_count"), "=", ast.Num(1))

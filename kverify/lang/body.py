@@ -9,7 +9,7 @@ from kverify.ir import expr as ir
 from kverify.ir.cfg import Graph, Node
 from kverify.ir.system import KernelRef, Property, SourceRef
 from kverify.lang import ast
-from kverify.lang.lower import Array, Frame, Head, Inst, Lowering, NodeField, Place, Scalar
+from kverify.lang.lower import DEFAULT_KERNEL_FILE, Array, Frame, Head, Inst, Lowering, NodeField, Place, Scalar
 from kverify.lang.types import BOOL, INT, VOID, Type, compatible, ref_to
 
 _ARITH = {"+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"}
@@ -159,6 +159,7 @@ class Body:
     def process(self, body: ast.Block, span: ast.Span) -> Graph:
         end = self.g.add("end", label="(end)", source=SourceRef(span.file, span.line, span.col))
         self.frames.append(Frame(self.pname, False, [{}], end, None, VOID))
+        self.frame.kfile = self.low.sources.get(span.file, DEFAULT_KERNEL_FILE)
         self.kernel = None
         self.block(body)
         self.finish_frame()
@@ -548,7 +549,9 @@ class Body:
             frame.kfile = fdef.kfile
             frame.kernel = KernelRef(fdef.kfile, fdef.kline or 0, fdef.name)
         else:
-            frame.kfile = self.frame.kfile if self.frames else self.low.kernel_file
+            # the file's own `source`, else the caller's kernel file
+            caller = self.frame.kfile if self.frames else self.low.kernel_file
+            frame.kfile = self.low.sources.get(fdef.span.file, caller)
         self.frames.append(frame)
         if frame.kernel is not None:
             self.kernel = frame.kernel

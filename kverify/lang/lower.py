@@ -144,6 +144,7 @@ class Lowering:
         self.texts = texts
         self.variant = variant if variant is not None else "reference"
         self.kernel_file = DEFAULT_KERNEL_FILE
+        self.sources: dict[str, str] = {}  # model file -> the kernel file its @LINEs cite
         self.enums: dict[str, Type] = {}
         self.members: dict[str, tuple[Type, int]] = {}
         self.consts: dict[str, int] = {}
@@ -279,6 +280,7 @@ class Lowering:
             self.allow.add(item.what)
         elif isinstance(item, ast.Source):
             self.kernel_file = item.file
+            self.sources[item.span.file] = item.file
         elif isinstance(item, ast.SpecName):
             self.title = item.title
 
