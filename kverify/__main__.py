@@ -1,5 +1,5 @@
 """``python -m kverify``: the command line."""
 
-from kverify.cli import main
+from kverify.entry import run
 
-raise SystemExit(main())
+raise SystemExit(run())
