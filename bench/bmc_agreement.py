@@ -3,9 +3,10 @@
 For every spec under ``specs/`` and every variant of its model, breadth-first search to depth
 K (``--depth``; ``--full``: the whole state space, K its depth) gives the shortest violation
 of each safety property; BMC unrolls the same transition system in z3 to depth K and must find
-exactly the properties BFS violates within K steps, each at the same depth.  Since the unrolling is incremental, this checks "BMC finds a violation at depth k
-exactly when BFS finds one at depth <= k" for every k <= K at once.  Every BMC trace is
-rebuilt and replayed on the explicit engine as it is found.
+exactly the properties BFS violates within K steps, each at the same depth.  Since the
+unrolling is incremental, this checks "BMC finds a violation at depth k exactly when BFS finds
+one at depth <= k" for every k <= K at once.  Every BMC trace is rebuilt and replayed on the
+explicit engine as it is found.
 
     python bench/bmc_agreement.py                  # K = 12 on every spec and variant
     python bench/bmc_agreement.py --depth 25 mod_vs_cancel

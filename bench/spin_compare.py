@@ -40,8 +40,9 @@ def kverify(spec: str, variant: str, por: bool) -> tuple[float, dict]:
 
 def spin(spec: str, variant: str, reduce: bool, work: Path) -> tuple[float, int, bool]:
     pml = work / "m.pml"
-    subprocess.run([sys.executable, "-m", "kverify", "export", "--promela", str(ROOT / "specs" / f"{spec}.kvs"),
-                    "--variant", variant, "-o", str(pml)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "kverify", "export", "--promela",
+                    str(ROOT / "specs" / f"{spec}.kvs"), "--variant", variant, "-o", str(pml)],
+                   cwd=ROOT, check=True, capture_output=True)
     start = time.perf_counter()
     subprocess.run(["spin", "-a", "m.pml"], cwd=work, check=True, capture_output=True)
     flags = ["-O2", "-DSAFETY", "-DVECTORSZ=4096", "-DCOLLAPSE"] + ([] if reduce else ["-DNOREDUCE"])
@@ -70,8 +71,9 @@ def main() -> int:
             s_s, s_full, s_bad = spin(spec, variant, reduce=False, work=work)
             _, s_red, _ = spin(spec, variant, reduce=True, work=work)
         agree = s_bad == (full["verdict"] == "violated")
-        print(f"| {spec} | {variant} | {full['states']} | {red['states']} | {full['states'] / red['states']:.2f} "
-              f"| {s_full} | {s_red} | {s_full / s_red:.2f} | {k_s:.1f} | {s_s:.1f} | {'yes' if agree else 'NO'} |")
+        print(f"| {spec} | {variant} | {full['states']} | {red['states']} "
+              f"| {full['states'] / red['states']:.2f} | {s_full} | {s_red} | {s_full / s_red:.2f} "
+              f"| {k_s:.1f} | {s_s:.1f} | {'yes' if agree else 'NO'} |")
     print("\nSPIN stops at its first error, so its state counts on a violated spec are partial.")
     return 0
 

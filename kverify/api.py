@@ -102,7 +102,10 @@ def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: in
     violations = result.violations + outcome.violations
     notes = list(result.notes) + list(outcome.notes)
     if por:
-        notes.append("liveness: the reduction does not preserve these properties; it was used for the safety search only")
+        notes.append(
+            "liveness: the reduction does not preserve these properties; "
+            "it was used for the safety search only"
+        )
     verdict = result.verdict
     if violations:
         verdict = Verdict.VIOLATED
@@ -110,7 +113,8 @@ def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: in
         verdict = Verdict.INCOMPLETE
     reason = result.reason
     if not reason and verdict is Verdict.INCOMPLETE:
-        reason = next((n.removeprefix("liveness: ") for n in outcome.notes if "limit" in n), "liveness incomplete")
+        limits = (n.removeprefix("liveness: ") for n in outcome.notes if "limit" in n)
+        reason = next(limits, "liveness incomplete")
     return replace(result, properties=properties, violations=violations, notes=tuple(notes),
                    verdict=verdict, reason=reason)
 

@@ -313,7 +313,7 @@ def test_ctrl_c_during_startup_exits_3_without_traceback(tmp_path: Path) -> None
         )  # fmt: skip
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
         codes.append(proc.returncode)
         assert "Traceback" not in err, f"after {delay}s:\n{err[-1500:]}"
         assert proc.returncode in (0, 1, 3, -signal.SIGINT), f"after {delay}s: exit {proc.returncode}"

@@ -58,7 +58,8 @@ CASES = [
     ),
     (
         "compare-struct-pointers",
-        "struct a { int<0..3> f; };\nstruct b { int<0..3> f; };\na *pa; b *pb; bool r;\nprocess p { r = pa == pb; }\n",
+        "struct a { int<0..3> f; };\nstruct b { int<0..3> f; };\na *pa; b *pb; bool r;\n"
+        "process p { r = pa == pb; }\n",
         4,
         "type error: comparing a * with b *",
         None,

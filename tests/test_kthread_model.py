@@ -127,13 +127,17 @@ def test_leak_of_the_create_info_is_seen(tmp_path) -> None:
 
 def test_double_free_and_use_after_free_are_seen(tmp_path) -> None:
     # kthread() frees the create info even when it got `done` (the creator frees it too)
-    found = _mutant(tmp_path, "kthread_create", [("@229 if (done == null) {", "@229 if (done == null || true) {")])
+    found = _mutant(
+        tmp_path, "kthread_create", [("@229 if (done == null) {", "@229 if (done == null || true) {")]
+    )
     assert {"double_free", "use_after_free"} & found
 
 
 def test_threadfn_before_wakeup_is_seen(tmp_path) -> None:
     # kthread() forgets TASK_UNINTERRUPTIBLE: its first schedule() returns at once
-    found = _mutant(tmp_path, "kthread_create", [("@246 __set_current_state(TASK_UNINTERRUPTIBLE);", "@246 ;")])
+    found = _mutant(
+        tmp_path, "kthread_create", [("@246 __set_current_state(TASK_UNINTERRUPTIBLE);", "@246 ;")]
+    )
     assert "threadfn_after_wakeup" in found
     assert "stop_before_wakeup_skips_threadfn" in found
 

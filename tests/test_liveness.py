@@ -32,7 +32,8 @@ def graphs(draw):
     succ = []
     enabled = []
     for _ in range(n):
-        edges = draw(st.lists(st.tuples(st.integers(0, PIDS - 1), st.integers(0, n - 1)), max_size=4, unique=True))
+        edge = st.tuples(st.integers(0, PIDS - 1), st.integers(0, n - 1))
+        edges = draw(st.lists(edge, max_size=4, unique=True))
         succ.append([(pid, w) for pid, w in edges])  # transition id == pid
         extra = draw(st.integers(0, (1 << PIDS) - 1)) if draw(st.booleans()) else 0
         enabled.append(extra | sum(1 << pid for pid, _ in edges))
@@ -41,7 +42,8 @@ def graphs(draw):
         for pid in range(PIDS)
         if (kind := draw(st.sampled_from(["none", "weak", "strong"]))) != "none"
     )
-    g = Graph(states=[(k,) for k in range(n)], succ=succ, enabled=enabled, terminal=[not e for e in succ], initial=[0])
+    g = Graph(states=[(k,) for k in range(n)], succ=succ, enabled=enabled,
+              terminal=[not e for e in succ], initial=[0])
     return g, fairness
 
 
@@ -85,7 +87,9 @@ def naive_fair_cycle(g: Graph, fairness: tuple[Fairness, ...]) -> bool:
     return False
 
 
-def _cycle_is_fair(g: Graph, entry: int, cycle: list[tuple[int, int]], fairness: tuple[Fairness, ...]) -> bool:
+def _cycle_is_fair(
+    g: Graph, entry: int, cycle: list[tuple[int, int]], fairness: tuple[Fairness, ...]
+) -> bool:
     states = [entry] + [w for _, w in cycle]
     if not cycle or states[-1] != entry:
         return False
@@ -216,8 +220,12 @@ EXPECTED = {
     ("liveness_mod_cancel", "v5.13", True): set(),
     ("liveness_kthread_park", "reference", True): set(),
     ("liveness_kthread_park", "v6.12", True): set(),
-    ("liveness_kthread_park", "reference", False): {"park_returns", "unpark_returns", "stop_returns", "unpark_leaves_parked"},
-    ("liveness_kthread_park", "lost_parked_complete", True): {"park_returns", "unpark_returns", "stop_returns"},
+    ("liveness_kthread_park", "reference", False): {
+        "park_returns", "unpark_returns", "stop_returns", "unpark_leaves_parked",
+    },
+    ("liveness_kthread_park", "lost_parked_complete", True): {
+        "park_returns", "unpark_returns", "stop_returns",
+    },
     ("liveness_kthread_stop_parked", "reference", True): set(),
 }
 

@@ -592,7 +592,8 @@ def test_assert_holds_raises_nothing(tmp_path: Path) -> None:
             "already on one",
         ),
         (
-            "struct w { list_node node; };\nlist_head<w, 2> q; w *x;\nprocess p { x = list_first_entry(&q); }",
+            "struct w { list_node node; };\nlist_head<w, 2> q; w *x;\n"
+            "process p { x = list_first_entry(&q); }",
             "empty list",
         ),
         (
@@ -844,7 +845,7 @@ def test_include_is_shared_once(tmp_path: Path) -> None:
     ) == {(2,)}
 
 
-# --------------------------------------------------------------------------- random programs vs an interpreter
+# --------------------------------------------------------------------------- random programs vs interpreter
 
 GLOBALS = ("g0", "g1", "g2")
 MOD = 8
@@ -860,7 +861,7 @@ def operands(draw: st.DrawFn, names: tuple[str, ...]) -> str:
 @st.composite
 def statements(draw: st.DrawFn, local: str) -> tuple[str, str, str, str]:
     """(target, op, a, b): target = (a op b) % 8, every value stays in 0..7."""
-    names = GLOBALS + (local,)
+    names = (*GLOBALS, local)
     target = draw(st.sampled_from(names))
     op = draw(st.sampled_from(["+", "*", "^", "|", "&", "-"]))
     return target, op, draw(operands(names)), draw(operands(names))
@@ -921,7 +922,7 @@ def _interpret(prog: list[list[tuple[str, str, str, str]]]) -> set[tuple[int, ..
                 values
             )  # process k's local is t{k}: its only one, so names are unique
             new[target] = _eval(op, _read(values, a), _read(values, b))
-            go(pcs[:k] + (pcs[k] + 1,) + pcs[k + 1 :], tuple(sorted(new.items())))
+            go((*pcs[:k], pcs[k] + 1, *pcs[k + 1 :]), tuple(sorted(new.items())))
 
     start = {g: 0 for g in GLOBALS} | {f"t{k}": 0 for k in range(len(prog))}
     go(tuple(0 for _ in prog), tuple(sorted(start.items())))

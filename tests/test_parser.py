@@ -332,7 +332,8 @@ def test_precedence_like_c() -> None:
     n = ast.Name
     assert e == ast.BinOp(
         "||", n("a"),
-        ast.BinOp("&&", n("b"), ast.BinOp("==", n("c"), ast.BinOp("+", n("d"), ast.BinOp("*", n("e"), n("f"))))),
+        ast.BinOp("&&", n("b"),
+                  ast.BinOp("==", n("c"), ast.BinOp("+", n("d"), ast.BinOp("*", n("e"), n("f"))))),
     )  # fmt: skip
     # bitwise: | below ^ below & below ==
     e = expr_of("a | b ^ c & d == 1")
@@ -434,7 +435,8 @@ def test_ast_equality_ignores_layout() -> None:
         'spec "s";\n\nenum e {\n  A,\n  B\n};\n\nstruct s {\n    int<0..3> f;\n    list_node n;\n};\n'
         "s v;\nconst K = 2;\n\n// a function\nint f(s *p) @ kthread.c:9\n{\n    @10 p->f = K;\n"
         "    if (p->f == 1)\n        return 1;\n    else\n        return 0;\n}\n\n"
-        "process a {\n    int<0..1> r;\n    r = f(&v);\n    either { v.f = 2; }\n    or { choose v.f in 0..1; }\n}\n"
+        "process a {\n    int<0..1> r;\n    r = f(&v);\n"
+        "    either { v.f = 2; }\n    or { choose v.f in 0..1; }\n}\n"
         "invariant i: v.f < 3;\n"
     )
     a, b = parse(compact, "a.kvs"), parse(spaced, "b.kvs")

@@ -30,7 +30,8 @@ def lock_systems(draw: st.DrawFn) -> TransitionSystem:
     and store the process's task number; release: check it is held, store 0), plus random
     checks and guards."""
     b = Builder("random-locks")
-    shared = [b.var(f"g{k}", 0, hi) for k, hi in enumerate(draw(st.lists(st.integers(1, 3), min_size=1, max_size=2)))]
+    bounds = draw(st.lists(st.integers(1, 3), min_size=1, max_size=2))
+    shared = [b.var(f"g{k}", 0, hi) for k, hi in enumerate(bounds)]
     lock = b.var("lock", 0, 4)
     nprocs = draw(st.integers(2, 4))
     for p in range(nprocs):
@@ -53,7 +54,8 @@ def lock_systems(draw: st.DrawFn) -> TransitionSystem:
                     ops = [operation(draw, b, mine) for _ in range(draw(st.integers(0, 2)))]
                     b.step(pid, pc, draw(st.just(pc + 1) | st.integers(0, end)), ops)
     if draw(st.booleans()):
-        b.invariant("inv", ir.Binary("||", bool_expr(draw, shared, 1, False), bool_expr(draw, shared, 1, False)))
+        left, right = bool_expr(draw, shared, 1, False), bool_expr(draw, shared, 1, False)
+        b.invariant("inv", ir.Binary("||", left, right))
     for prop in (*CHECKS, "lockdep"):
         b.check_prop(prop)
     system = b.build(check_deadlock=True)
@@ -171,7 +173,7 @@ def test_reduction_statistics_are_reported() -> None:
     reduced = check_system(system, por=True)
     por = reduced.to_json()["por"]
     assert "por" not in full.to_json()
-    assert 0 < por["reduced_states"] and por["reduced_states"] + por["full_states"] <= reduced.stats.states
+    assert por["reduced_states"] > 0 and por["reduced_states"] + por["full_states"] <= reduced.stats.states
     # every enabled step not followed is one transition fewer than the full search takes
     assert por["pruned_steps"] > 0 and reduced.stats.transitions < full.stats.transitions
     assert f"{por['reduced_states']} of " in render_result(reduced)

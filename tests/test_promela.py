@@ -69,7 +69,7 @@ def test_export_command(tmp_path: Path) -> None:
     import sys
 
     out = tmp_path / "m.pml"
-    done = subprocess.run([sys.executable, "-m", "kverify", "export", "--promela", str(SPECS / "destroy_worker.kvs"),
-                           "-o", str(out)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "kverify", "export", "--promela",
+                           str(SPECS / "destroy_worker.kvs"), "-o", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert out.read_text().startswith("/* destroy_worker")

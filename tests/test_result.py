@@ -25,7 +25,7 @@ REQUIRED = {
 
 def test_json_of_a_violation():
     data = check_system(ex.lock_order_deadlock()).to_json()
-    assert REQUIRED <= set(data)
+    assert set(data) >= REQUIRED
     json.dumps(data)
     assert data["verdict"] == "violated"
     assert data["violated"] == ["deadlock"]

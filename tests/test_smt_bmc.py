@@ -17,10 +17,10 @@ from ir_builder import (
 )
 from test_random_systems import systems
 
+from kverify.api import load_system
 from kverify.explore.compile import compile_system
 from kverify.explore.search import search
 from kverify.ir.system import TransitionSystem
-from kverify.api import load_system
 from kverify.smt.bmc import bmc, bmc_result, cross_check
 from kverify.smt.relation import SymbolicSystem
 from kverify.trace.replay import replay

@@ -27,7 +27,9 @@ RACE = {"canceling_blocks_queueing"}
 EXPECTED = {
     ("mod_vs_cancel", "reference"): RACE,
     ("mod_vs_cancel", "v5.13"): set(),
-    ("mod_vs_cancel_symptoms", "reference"): {"cancel_sync_postcondition", "timer_fn_work_queued", "deadlock"},
+    ("mod_vs_cancel_symptoms", "reference"): {
+        "cancel_sync_postcondition", "timer_fn_work_queued", "deadlock",
+    },
     ("mod_vs_cancel_symptoms", "v5.13"): set(),
     ("queue_flush_cancel", "reference"): set(),
     ("queue_flush_cancel", "v5.13"): set(),

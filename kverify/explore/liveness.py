@@ -37,15 +37,15 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from kverify.explore.compile import CompiledSystem, StepFailure, _Emitter, _predicate_source
 from kverify.ir import expr as ir
 from kverify.ir.system import Fairness, Property, State, TransitionSystem
 from kverify.result import Verdict, Violation
 from kverify.trace.build import build_trace
-from kverify.trace.model import Trace, TraceViolation
+from kverify.trace.model import TraceViolation
 
 Pred = Callable[[State], bool]
 
@@ -334,10 +334,10 @@ def check_property(system: TransitionSystem, g: Graph, prop: Property,
     for i in pending:
         if g.terminal[i] and (best is None or pdist[i] < best[0]):
             best = (pdist[i], i, None)
-    for comp in fair_sccs(pending, g, pid_of, fairness):
-        entry = min(comp, key=lambda v: (pdist[v], v))
+    for scc in fair_sccs(pending, g, pid_of, fairness):
+        entry = min(scc, key=lambda v: (pdist[v], v))
         if best is None or pdist[entry] < best[0]:
-            best = (pdist[entry], entry, comp)
+            best = (pdist[entry], entry, scc)
     if best is None:
         return None
     _, entry, comp = best
@@ -408,17 +408,22 @@ def _fair_cycle(g: Graph, comp: set[int], entry: int, pid_of: list[int],
         edges = [(v, tid, w) for v in comp for tid, w in g.succ[v] if w in comp and pid_of[tid] == f.pid]
         if edges:
             sources = {v for v, _, _ in edges}
-            cycle += _bfs(g, comp, cur, lambda v: v in sources)
+            cycle += _bfs(g, comp, cur, sources.__contains__)
             cur = cycle[-1][1] if cycle else cur
             tid, w = next((tid, w) for v, tid, w in sorted(edges) if v == cur)
             cycle.append((tid, w))
             cur = w
         elif f.kind == "weak":
-            cycle += _bfs(g, comp, cur, lambda v: not g.enabled[v] & bit)
+            cycle += _bfs(g, comp, cur, _disabled(g, bit))
             cur = cycle[-1][1] if cycle else cur
     if cur != entry or not cycle:
         cycle += _bfs(g, comp, cur, lambda v: v == entry, nonempty=not cycle)
     return cycle
+
+
+def _disabled(g: Graph, bit: int) -> Callable[[int], bool]:
+    """Whether a state enables no step of the process whose bit is ``bit``."""
+    return lambda v: not g.enabled[v] & bit
 
 
 def _message(system: TransitionSystem, g: Graph, prop: Property, entry: int,
@@ -431,7 +436,10 @@ def _message(system: TransitionSystem, g: Graph, prop: Property, entry: int,
         "always_eventually": "stops holding for ever on this run",
         "leads_to": "holds and what it leads to never follows",
     }[t.kind]
-    text = f"`{prop.description}` {what}" if t.kind != "leads_to" else f"`{prop.description}`: the premise {what}"
+    if t.kind != "leads_to":
+        text = f"`{prop.description}` {what}"
+    else:
+        text = f"`{prop.description}`: the premise {what}"
     states = [entry] + [w for _, w in cycle]
     moved = {system.transitions[tid].pid for tid, _ in cycle}
     waiting = []

@@ -227,7 +227,7 @@ def _held(system: TransitionSystem, locks: frozenset[int]) -> list[frozenset[int
     over the process's steps: intersection over every way to reach the start pc)."""
     _, effects = _lock_ops(system)
     at: dict[tuple[int, int], frozenset[int]] = {}
-    starts = {p.pid: set() for p in system.processes}
+    starts: dict[int, set[int]] = {p.pid: set() for p in system.processes}
     for state in system.initial_states:
         for p in system.processes:
             starts[p.pid].add(state[p.pc_slot])

@@ -28,7 +28,7 @@ HEADER = """/* {name} (variant {variant}): exported by `kverify export --promela
 """
 
 
-def _index(loc: ir.Loc, text: "_Text") -> str:
+def _index(loc: ir.Loc, text: _Text) -> str:
     if isinstance(loc, ir.Static):
         return str(loc.slot)
     key = f"(({text.expr(loc.key)}) - {loc.shift})"

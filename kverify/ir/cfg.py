@@ -134,7 +134,7 @@ class StepCutter:
                 out.append(_Path(ops, seen, nid))
                 continue
             ops = ops + node.ops
-            seen = seen + [nid]
+            seen = [*seen, nid]
             if node.kind == "end":
                 out.append(_Path(ops, seen, nid))
                 continue

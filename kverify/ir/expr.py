@@ -12,7 +12,6 @@ a trace, never a crash.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 # --------------------------------------------------------------------------- locations
 
@@ -38,7 +37,7 @@ class Dynamic:
         return frozenset(b + self.offset for b in self.bases)
 
 
-Loc = Union[Static, Dynamic]
+Loc = Static | Dynamic
 
 
 # --------------------------------------------------------------------------- expressions
@@ -119,7 +118,7 @@ class ListNext:
     elem: Expr
 
 
-Expr = Union[Const, Read, Unary, Binary, Ite, Lookup, ListLen, ListFirst, ListNext]
+Expr = Const | Read | Unary | Binary | Ite | Lookup | ListLen | ListFirst | ListNext
 
 
 # --------------------------------------------------------------------------- list nodes
@@ -198,7 +197,7 @@ class ListRemove:
     elem: Expr
 
 
-Op = Union[Guard, Assign, Check, Fail, ListInsert, ListRemove]
+Op = Guard | Assign | Check | Fail | ListInsert | ListRemove
 
 
 # --------------------------------------------------------------------------- helpers

@@ -7,7 +7,6 @@ their layout in the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -124,7 +123,7 @@ class WarnExpr:
     span: Span = _span()
 
 
-Expr = Union[Num, BoolLit, Null, Name, Field, Index, Call, UnaryOp, BinOp, Cond, WarnExpr]
+Expr = Num | BoolLit | Null | Name | Field | Index | Call | UnaryOp | BinOp | Cond | WarnExpr
 
 
 # --------------------------------------------------------------------------- statements
@@ -259,10 +258,10 @@ class Ref:
     span: Span = _span()
 
 
-Stmt = Union[
-    LocalDecl, Assign, ExprStmt, If, While, Goto, Break, Continue, Return, Atomic, Await,
-    Either, Choose, AssertStmt, Warn, Labeled, Block, Empty, Ref,
-]  # fmt: skip
+Stmt = (
+    LocalDecl | Assign | ExprStmt | If | While | Goto | Break | Continue | Return | Atomic | Await
+    | Either | Choose | AssertStmt | Warn | Labeled | Block | Empty | Ref
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- declarations
@@ -414,10 +413,10 @@ class AllowDecl:
     span: Span = _span()
 
 
-Decl = Union[
-    Include, Use, Source, SpecName, EnumDecl, StructDecl, ConstDecl, GlobalDecl, FuncDef,
-    VariantDecl, ProcessDecl, InitDecl, PropertyDecl, TemporalDecl, FairDecl, AllowDecl, IgnoreDecl,
-]  # fmt: skip
+Decl = (
+    Include | Use | Source | SpecName | EnumDecl | StructDecl | ConstDecl | GlobalDecl | FuncDef
+    | VariantDecl | ProcessDecl | InitDecl | PropertyDecl | TemporalDecl | FairDecl | AllowDecl | IgnoreDecl
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

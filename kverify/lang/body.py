@@ -9,7 +9,17 @@ from kverify.ir import expr as ir
 from kverify.ir.cfg import Graph, Node
 from kverify.ir.system import KernelRef, Property, SourceRef
 from kverify.lang import ast
-from kverify.lang.lower import DEFAULT_KERNEL_FILE, Array, Frame, Head, Inst, Lowering, NodeField, Place, Scalar
+from kverify.lang.lower import (
+    DEFAULT_KERNEL_FILE,
+    Array,
+    Frame,
+    Head,
+    Inst,
+    Lowering,
+    NodeField,
+    Place,
+    Scalar,
+)
 from kverify.lang.types import BOOL, INT, VOID, Type, compatible, ref_to
 
 _ARITH = {"+", "-", "*", "/", "%", "&", "|", "^", "<<", ">>"}
@@ -290,12 +300,15 @@ class Body:
             value = ir.Binary(s.op[0], ir.Read(place.loc), value)
             vt = INT
         self.check_assign(place.type, vt, s.span)
-        if isinstance(value, ir.Const) and place.type.kind in ("int", "bool", "enum"):
-            if not place.type.lo <= value.value <= place.type.hi:
-                raise self.low.error(
-                    f"value {value.value} is out of range {place.type.lo}..{place.type.hi} of {place.what}",
-                    s.span,
-                )
+        if (
+            isinstance(value, ir.Const)
+            and place.type.kind in ("int", "bool", "enum")
+            and not place.type.lo <= value.value <= place.type.hi
+        ):
+            raise self.low.error(
+                f"value {value.value} is out of range {place.type.lo}..{place.type.hi} of {place.what}",
+                s.span,
+            )
         self.emit([self.assign_op(place, value)])
 
     def stmt_exprstmt(self, s: ast.ExprStmt) -> None:
@@ -863,7 +876,7 @@ class Body:
             )
         if e.op == "*":
             raise self.low.error("*p is only allowed as a place (p->field)", e.span)
-        arg, t = self.value(e.arg)
+        arg, _ = self.value(e.arg)
         if e.op == "!":
             return ir.Unary("!", arg), BOOL
         if isinstance(arg, ir.Const) and e.op == "-":

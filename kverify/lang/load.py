@@ -14,12 +14,14 @@ from kverify.explore.compile import StepFailure, compile_system
 from kverify.ir.cfg import Graph, StepCutter
 from kverify.ir.expr import Expr
 from kverify.ir.system import (
-    Fairness, Layout, Temporal,
+    Fairness,
+    Layout,
     Process,
     Property,
     Slot,
     SourceRef,
     State,
+    Temporal,
     Transition,
     TransitionSystem,
     ValueType,
@@ -53,7 +55,9 @@ def _read(path: Path, where: Location | None) -> str:
         ) from None
     except OSError as err:
         reason = err.strerror or str(err)
-        raise KverifyError(f"cannot read {path}: {reason}", where, "check the file's permissions and type") from None
+        raise KverifyError(
+            f"cannot read {path}: {reason}", where, "check the file's permissions and type"
+        ) from None
 
 
 def _display(path: Path) -> str:
@@ -246,9 +250,12 @@ class _Assembler:
         size = len(body.g.nodes)
         value, _ = body.value(expr)
         if len(body.g.nodes) != size:
-            raise self.low.error("properties cannot call functions (only list_empty, returned and similar builtins)",
-                                 expr.span)  # type: ignore[union-attr]
-        return self.low.freeze(value)
+            raise self.low.error(
+                "properties cannot call functions (only list_empty, returned and similar builtins)",
+                expr.span,
+            )
+        frozen: Expr = self.low.freeze(value)
+        return frozen
 
     def _temporal_properties(self, declared: list[Property]) -> list[Property]:
         out: list[Property] = []
@@ -260,8 +267,8 @@ class _Assembler:
             q = self._predicate(decl.q) if decl.q is not None else None
             text = _span_text(self.low.texts, decl.span)
             text = " ".join(text.split(":", 1)[1].split()).rstrip(";").strip() if ":" in text else text
-            out.append(Property(decl.name, "liveness", SourceRef(decl.span.file, decl.span.line, decl.span.col),
-                                None, text, temporal=Temporal(decl.kind, p, q)))
+            where = SourceRef(decl.span.file, decl.span.line, decl.span.col)
+            out.append(Property(decl.name, "liveness", where, None, text, temporal=Temporal(decl.kind, p, q)))
         return out
 
     def _fairness(self, processes: list[Process]) -> tuple[Fairness, ...]:
@@ -310,7 +317,7 @@ class _Assembler:
             return ValueType("enum", t.members)
         if t.kind == "ref":
             names = self.low.structs[t.name].names or [] if t.name in self.low.structs else []
-            return ValueType("ref", ("null",) + tuple("&" + n for n in names))
+            return ValueType("ref", ("null", *("&" + n for n in names)))
         return ValueType("int")
 
     def _layout(self) -> Layout:
@@ -332,7 +339,7 @@ class _Assembler:
             if k in node_slots:
                 heads = low.heads.get(node_struct.get(k, ""), [])
                 vtype = ValueType(
-                    "node", ("(none)",) + tuple(head_names.get(first, "?") for first, _ in heads)
+                    "node", ("(none)", *(head_names.get(first, "?") for first, _ in heads))
                 )
                 hi = len(heads)
             slots.append(Slot(k, spec.name, spec.lo, hi, spec.init, vtype, spec.owner, spec.ghost))

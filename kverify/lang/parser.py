@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -47,7 +47,7 @@ def _token_word(name: str) -> str:
 def _describe_expected(expected: set[str]) -> str:
     words = sorted({w for w in map(_token_word, expected) if w})
     if len(words) > 8:
-        words = words[:8] + ["..."]
+        words = [*words[:8], "..."]
     return ", ".join(words)
 
 
@@ -61,8 +61,9 @@ def _syntax_error(err: UnexpectedInput, file: str, text: str) -> KverifyError:
     elif isinstance(err, UnexpectedToken):
         message = f"unexpected {err.token.value!r}" if err.token.value else "unexpected token"
     elif isinstance(err, UnexpectedCharacters):
-        char = text[err.pos_in_stream]
-        rest = text[err.pos_in_stream + 1 :].split("\n", 1)[0]
+        pos = cast(int, err.pos_in_stream)  # lark declares it None on the base class; the lexer sets it
+        char = text[pos]
+        rest = text[pos + 1 :].split("\n", 1)[0]
         if char == '"' and '"' not in rest:
             loc = Location(file, line, col, line_of(text, line))
             return KverifyError("syntax error: unterminated string", loc, 'close it with " on the same line')

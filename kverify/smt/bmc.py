@@ -33,17 +33,16 @@ class Unrolling:
     """A solver holding a path ``s_0 .. s_k`` from an initial state, extended step by step."""
 
     sym: SymbolicSystem
-    solver: z3.Solver | None = None
+    solver: z3.Solver = field(init=False)
     states: list[Vec] = field(default_factory=list)
     selectors: list[list[z3.BoolRef]] = field(default_factory=list)
 
     queries: int = 0
 
     def __post_init__(self) -> None:
-        if self.solver is None:
-            # Bit-vectors go to the incremental SAT-based solver, which outruns the general
-            # one by orders of magnitude on deep unrollings; integers need the general one.
-            self.solver = z3.SolverFor("QF_BV") if self.sym.encoder.bits else z3.Solver()
+        # Bit-vectors go to the incremental SAT-based solver, which outruns the general
+        # one by orders of magnitude on deep unrollings; integers need the general one.
+        self.solver = z3.SolverFor("QF_BV") if self.sym.encoder.bits else z3.Solver()
         s0 = self.sym.encoder.vector("0")
         self.states.append(s0)
         self.solver.add(self.sym.encoder.initial(s0))

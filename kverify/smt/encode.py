@@ -14,9 +14,10 @@ shift count, an element number outside a node table) are model errors here too.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import z3
 
@@ -24,9 +25,9 @@ from kverify.errors import KverifyError
 from kverify.ir import expr as ir
 from kverify.ir.system import State, Transition, TransitionSystem
 
-Term = z3.ExprRef
-Report = Callable[[str, z3.BoolRef], None]
-Vec = list[z3.ArithRef]
+Term: TypeAlias = z3.ExprRef
+Report: TypeAlias = Callable[[str, z3.BoolRef], None]
+Vec: TypeAlias = list[z3.ArithRef]
 
 MODEL_ERROR = "model-error"
 MAX_CASES = 256  # values a shift count may take before the encoding gives up
@@ -59,7 +60,7 @@ class StepCode:
 
 def as_bool(t: Term) -> z3.BoolRef:
     """A term as a truth value (an integer is true when it is not 0)."""
-    return t if z3.is_bool(t) else t != 0  # type: ignore[return-value]
+    return t if z3.is_bool(t) else t != 0
 
 
 def _or(*conds: z3.BoolRef) -> z3.BoolRef:
@@ -165,7 +166,7 @@ class Ranges:
             if p.expr is not None:
                 bounds.extend(self.of(e) for e in _walk(p.expr))
         # a table look-up compares its index (key - shift) with every position and the length
-        roots = [op for t in self.system.transitions for op in t.ops]
+        roots: list[ir.Op | ir.Expr] = [op for t in self.system.transitions for op in t.ops]
         roots += [p.expr for p in self.system.properties if p.expr is not None]
         for root in roots:
             for node in _nodes(root, (ir.Dynamic, ir.Lookup)):
@@ -295,14 +296,14 @@ class Encoder:
 
     def int(self, t: Term) -> z3.ArithRef:
         """A term as a number (booleans are 0/1, as in the generated Python)."""
-        return z3.If(t, self.num(1), self.num(0)) if z3.is_bool(t) else t  # type: ignore[return-value]
+        return z3.If(t, self.num(1), self.num(0)) if z3.is_bool(t) else t
 
-    def value(self, model: z3.ModelRef, term: z3.ExprRef) -> int:
+    def value(self, model: z3.ModelRef, term: z3.ExprRef) -> builtins.int:
         """The integer a model gives a term of the slot sort."""
         v = model.eval(term, model_completion=True)
-        return int(v.as_signed_long() if self.bits else v.as_long())  # type: ignore[attr-defined]
+        return int(v.as_signed_long() if self.bits else v.as_long())
 
-    def _floor_shift(self, x: z3.ArithRef, k: int) -> z3.ArithRef:
+    def _floor_shift(self, x: z3.ArithRef, k: builtins.int) -> z3.ArithRef:
         # Python's >> floors; so do z3's integer division and arithmetic shift right.
         return x >> k if self.bits else x / (1 << k)
 
@@ -327,7 +328,7 @@ class Encoder:
 
     # -------------------------------------------------------------- locations
 
-    def where(self, loc: ir.Loc, s: Vec) -> tuple[list[tuple[z3.BoolRef, int]], z3.BoolRef]:
+    def where(self, loc: ir.Loc, s: Vec) -> tuple[list[tuple[z3.BoolRef, builtins.int]], z3.BoolRef]:
         """The slots a location may denote, each with its condition, and the error condition."""
         if isinstance(loc, ir.Static):
             return [(z3.BoolVal(True), loc.slot)], z3.BoolVal(False)
@@ -451,7 +452,7 @@ class Encoder:
             bad += [k == j for j, v in enumerate(e.values) if v == 0]
         return Val(value, _or(key.err, z3.Or(*bad)))
 
-    def heads(self, head: ir.ListHead, s: Vec) -> tuple[list[tuple[z3.BoolRef, int]], z3.BoolRef]:
+    def heads(self, head: ir.ListHead, s: Vec) -> tuple[list[tuple[z3.BoolRef, builtins.int]], z3.BoolRef]:
         """The first slots a list head may start at, with conditions, and the error condition."""
         return self.where(head.first, s)
 
@@ -487,7 +488,7 @@ class Encoder:
 
     def place(
         self, table: ir.NodeTable, x: z3.ArithRef, s: Vec
-    ) -> tuple[list[tuple[z3.BoolRef, int, int, int]], z3.BoolRef]:
+    ) -> tuple[list[tuple[z3.BoolRef, builtins.int, builtins.int, builtins.int]], z3.BoolRef]:
         """Where element ``x`` (on some list) sits: mutually exclusive (condition, head first
         slot, capacity, index) cases, and the condition that it is not found where its node
         says (list corruption).  Assumes ``x`` is a valid element whose node is not 0."""
@@ -604,7 +605,7 @@ class Encoder:
 
     def _targets(
         self, op: ir.ListInsert, n: Vec
-    ) -> tuple[dict[int, tuple[z3.BoolRef, z3.ArithRef]], list[z3.BoolRef]]:
+    ) -> tuple[dict[builtins.int, tuple[z3.BoolRef, z3.ArithRef]], list[z3.BoolRef]]:
         """For each head number of the table: when the element goes to that list and at which
         index; plus the error conditions of finding the place."""
         table = op.table
@@ -621,7 +622,7 @@ class Encoder:
                 mine = [(c, k) for c, f, _, k in places if f == first]
                 cond = _or(*(c for c, _ in mine))
                 index = _select([(c, self.num(k + off)) for c, k in mine], self.num(0))
-                targets[h] = (cond, index)  # type: ignore[assignment]
+                targets[h] = (cond, index)
             return targets, errs
         assert op.head is not None
         cases, err = self.heads(op.head, n)
@@ -633,14 +634,14 @@ class Encoder:
                 continue
             h = table.heads.index((first, cap)) + 1
             if op.where == "head":
-                index: z3.ArithRef = self.num(0)
+                index = self.num(0)
             else:
-                index = _select([(n[first + k] == 0, self.num(k)) for k in range(cap)], self.num(cap))  # type: ignore[assignment]
+                index = _select([(n[first + k] == 0, self.num(k)) for k in range(cap)], self.num(cap))
             prev = targets.get(h)
             if prev is None:
                 targets[h] = (cond, index)
             else:
-                targets[h] = (_or(prev[0], cond), z3.If(cond, index, prev[1]))  # type: ignore[assignment]
+                targets[h] = (_or(prev[0], cond), z3.If(cond, index, prev[1]))
         return targets, errs
 
     def _compact(self, raw: list[z3.ArithRef]) -> tuple[list[z3.ArithRef], z3.ArithRef]:
@@ -655,7 +656,7 @@ class Encoder:
             _select([(z3.And(raw[j] != 0, ranks[j] == i), raw[j]) for j in range(i, cap)], self.num(0))
             for i in range(cap)
         ]
-        return items, z3.simplify(count)  # type: ignore[return-value]
+        return items, z3.simplify(count)
 
 
 def _outside(x: z3.ArithRef, count: int) -> z3.BoolRef:
@@ -665,11 +666,7 @@ def _outside(x: z3.ArithRef, count: int) -> z3.BoolRef:
 def _bitwise(op: str, x: z3.ArithRef, y: z3.ArithRef, w: int) -> z3.ArithRef:
     """``x op y`` on two's complement integers of w bits plus a sign (exact for values in
     -2**w .. 2**w - 1), in linear integer arithmetic."""
-    combine = {
-        "&": lambda a, b: z3.And(a, b),
-        "|": lambda a, b: z3.Or(a, b),
-        "^": lambda a, b: z3.Xor(a, b),
-    }[op]
+    combine: Callable[[z3.BoolRef, z3.BoolRef], z3.BoolRef] = {"&": z3.And, "|": z3.Or, "^": z3.Xor}[op]
     total: z3.ArithRef = z3.IntVal(0)
     for i in range(w):
         a = (x / (1 << i)) % 2 == 1

@@ -88,14 +88,14 @@ class SymbolicSystem:
         """Exactly one step, the one whose selector is true, runs to its end from ``s`` and
         reaches ``t``."""
         pairs = [*zip(self.pre, s), *zip(self.post, t), *zip(self.select, select)]
-        return z3.substitute(self._relation, *pairs)  # type: ignore[return-value]
+        return z3.substitute(self._relation, *pairs)
 
     # -------------------------------------------------------------- state conditions
 
     def invariants_hold(self, s: Vec) -> z3.BoolRef:
         """Every invariant evaluates without error and holds in ``s``."""
         ok = _and(*(z3.And(z3.Not(p.err), p.holds) for p in self.invariants))
-        return self.at(ok, s)  # type: ignore[return-value]
+        return self.at(ok, s)
 
     def done(self, s: Vec) -> z3.BoolRef:
         """Every non-daemon process has finished in ``s``."""
@@ -104,7 +104,7 @@ class SymbolicSystem:
 
     def terminal(self, s: Vec) -> z3.BoolRef:
         """No step is enabled in ``s``."""
-        return self.at(self._terminal, s)  # type: ignore[return-value]
+        return self.at(self._terminal, s)
 
     def state_bad(self, s: Vec, props: Iterable[str]) -> z3.BoolRef:
         """``s`` shows a violation of one of ``props`` (invariant, final, deadlock, or a model
@@ -125,7 +125,7 @@ class SymbolicSystem:
                 cases.append(_and(at_end, p.err))
         if "deadlock" in wanted and self.system.check_deadlock:
             cases.append(_and(at_end, z3.Not(self.done(self.pre))))
-        return self.at(_or(*cases), s)  # type: ignore[return-value]
+        return self.at(_or(*cases), s)
 
     def step_fails(self, s: Vec, props: Iterable[str]) -> z3.BoolRef:
         """The invariants hold in ``s`` and some step stops there with one of ``props``
@@ -134,7 +134,7 @@ class SymbolicSystem:
         if not fails:
             return z3.BoolVal(False)
         inv_ok = (z3.And(z3.Not(p.err), p.holds) for p in self.invariants)
-        return self.at(_and(*inv_ok, _or(*fails)), s)  # type: ignore[return-value]
+        return self.at(_and(*inv_ok, _or(*fails)), s)
 
     def fail_conditions(self, props: Iterable[str] | None = None) -> list[z3.BoolRef]:
         """Over the template pre-state: the conditions that some step fails one of ``props``."""
@@ -147,4 +147,4 @@ class SymbolicSystem:
 
     def any_fail(self, s: Vec, props: Sequence[str] | None = None) -> z3.BoolRef:
         """Some step from ``s`` stops with a violation of one of ``props`` (default: any)."""
-        return self.at(_or(*self.fail_conditions(props)), s)  # type: ignore[return-value]
+        return self.at(_or(*self.fail_conditions(props)), s)

@@ -100,7 +100,7 @@ def _query(fp: z3.Fixedpoint, goal: z3.BoolRef, timeout: float | None) -> tuple[
 
 def _bind(cover: z3.ExprRef, sym: SymbolicSystem) -> z3.BoolRef:
     """The cover formula with its bound variables (argument positions) replaced by slots."""
-    return z3.substitute_vars(cover, *sym.pre)  # type: ignore[no-any-return]
+    return z3.substitute_vars(cover, *sym.pre)
 
 
 # --------------------------------------------------------------------------- printing
@@ -138,7 +138,7 @@ class InvariantPrinter:
         if z3.is_false(e):
             return "false"
         if z3.is_int_value(e):
-            return str(e.as_long())  # type: ignore[attr-defined]
+            return str(e.as_long())
         if z3.is_const(e) and str(e) in self.slots:
             return self.slots[str(e)].name
         kids = e.children()
@@ -182,7 +182,7 @@ class InvariantPrinter:
             left, right, op = right, left, flip.get(op, op)
         slot = self.slots.get(str(left)) if z3.is_const(left) else None
         if slot is not None and z3.is_int_value(right):
-            value = right.as_long()  # type: ignore[attr-defined]
+            value = right.as_long()
             if slot.vtype.kind == "bool" and op in ("==", "!=") and value in (0, 1):
                 truth = (value == 1) == (op == "==")
                 return slot.name if truth else f"!{slot.name}"

@@ -92,7 +92,9 @@ def _lasso_closes(compiled: CompiledSystem, trace: Trace, state: State) -> Repla
             return ReplayOutcome(state, None, "the run does not end in a state where no step is enabled")
         return ReplayOutcome(state, trace.violation)
     if states[loop] != state:
-        return ReplayOutcome(state, None, f"the last state is not the state of step {loop} (the loop does not close)")
+        return ReplayOutcome(
+            state, None, f"the last state is not the state of step {loop} (the loop does not close)"
+        )
     return ReplayOutcome(state, trace.violation)
 
 
