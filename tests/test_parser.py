@@ -546,3 +546,10 @@ def test_random_token_sequences_never_crash_the_parser(tokens: list[str]) -> Non
 @given(st.lists(st.sampled_from(TOKENS), max_size=25))
 def test_random_statements_inside_a_process_never_crash(tokens: list[str]) -> None:
     _parse_or_kverify_error("int x; process p { " + " ".join(tokens) + " }")
+
+
+def test_do_while_gets_a_hint_to_rewrite_it() -> None:
+    with pytest.raises(KverifyError) as info:
+        parse("process p {\n  do { x = 1; } while (x == 0);\n}\n", "m.kvs")
+    assert "do-while" in info.value.hint
+    assert info.value.location is not None and info.value.location.line == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import Any, cast
@@ -74,6 +75,8 @@ def _syntax_error(err: UnexpectedInput, file: str, text: str) -> KverifyError:
     hint = f"expected {_describe_expected(set(expected))}" if expected else ""
     if isinstance(err, UnexpectedToken) and err.token.type == "RBRACE" and "SEMICOLON" in expected:
         hint = "a statement must end with ';'"
+    if isinstance(err, UnexpectedToken) and re.search(r"\bdo\s*$", text[: err.token.start_pos or 0]):
+        hint = "there is no do-while; write: for (;;) { ...; if (!(COND)) break; }"
     loc = Location(file, line, col, line_of(text, line))
     return KverifyError(f"syntax error: {message}", loc, hint)
 
