@@ -1,7 +1,7 @@
 """The Python API: check a spec file, or an already built transition system.
 
 >>> from kverify.api import check
->>> result = check("specs/worker.kvs", variant="v5.13", max_states=1_000_000)
+>>> result = check("specs/mod_vs_cancel.kvs", variant="v5.13", max_states=1_000_000)
 >>> result.verdict, result.violated
 """
 
@@ -50,7 +50,7 @@ def require_file(spec_path: str) -> None:
     if not os.path.isfile(spec_path):
         raise KverifyError(
             f"no such spec file: {spec_path}",
-            hint="give the path of a .kvs file, e.g. specs/worker.kvs",
+            hint="give the path of a .kvs file, e.g. specs/mod_vs_cancel.kvs",
         )
 
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
+import kverify
 from kverify import api
 from kverify.commands.argtypes import count, seconds
 from kverify.commands.export import register as register_export
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kverify",
         description="Model checker for Linux kernel concurrency protocols.",
     )
+    parser.add_argument("--version", action="version", version=f"kverify {kverify.__version__}")
     sub = parser.add_subparsers(dest="command")
     check = sub.add_parser("check", help="check specs (default: specs/*.kvs)")
     check.add_argument("specs", nargs="*", metavar="SPEC", help="spec files (.kvs)")
@@ -160,6 +162,12 @@ def run_check(args: argparse.Namespace) -> int:
             hint="name a spec file: kverify check path/to/spec.kvs",
         )
     check_output_paths(args, specs)
+    if args.por and args.strategy != "bfs":
+        raise KverifyError(
+            "partial-order reduction needs the breadth-first search (its cycle proviso is "
+            "stated for it)",
+            hint="drop --strategy dfs, or --por",
+        )
     if args.list_variants:
         return _list_variants(specs, args.out)
     if args.audit_por:
@@ -205,9 +213,9 @@ def _list_variants(specs: list[str], out: str | None) -> int:
     for spec in specs:
         if len(specs) > 1:
             lines.append(f"{spec}:")
-        lines.extend(
-            f"{name}  {description}" for name, description in api.variants(spec)
-        )
+        found = api.variants(spec)
+        width = max(len(name) for name, _ in found)
+        lines.extend(f"{name:<{width}}  {description}" for name, description in found)
     emit("\n".join(lines) + "\n", out)
     return 0
 
@@ -223,7 +231,7 @@ def _check_one(spec: str, args: argparse.Namespace) -> Checked:
                 time_limit=args.time_limit,
                 strategy=args.strategy,
                 observer=observer,
-                por=args.por and args.strategy == "bfs",
+                por=args.por,
                 coverage=args.coverage or args.strict,
                 min_switches=args.min_switches,
                 fairness=args.fairness,

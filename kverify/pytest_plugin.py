@@ -71,7 +71,17 @@ class SpecFile(pytest.File):
         self.systems: dict[str, TransitionSystem] = {}
 
     def collect(self) -> Iterator[pytest.Item]:
+        try:
+            has = {name for name, _ in api.variants(str(self.path))}
+        except KverifyError:
+            has = None  # the load below reports the error
         for variant in _variants(self.config):
+            if has is not None and variant not in has:
+                # a specs/ directory holds specs of several models, each with its own variants
+                yield SkipItem.from_parent(
+                    self, name=f"load[{variant}]", reason=f"its model has no variant {variant!r}"
+                )
+                continue
             try:
                 system = api.load_system(str(self.path), None if variant == "reference" else variant)
             except KverifyError as exc:
@@ -132,6 +142,20 @@ class PropertyItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"kverify {self.path.name}: {self.prop} [{self.variant}]"
+
+
+class SkipItem(pytest.Item):
+    """A variant the spec's model does not have: skipped, with the reason."""
+
+    def __init__(self, *, reason: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reason = reason
+
+    def runtest(self) -> None:
+        pytest.skip(f"{self.path.name}: {self.reason}")
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"kverify {self.path.name}: {self.reason}"
 
 
 class LoadItem(pytest.Item):

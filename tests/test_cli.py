@@ -153,7 +153,7 @@ def test_list_variants(specs, capsys):
     assert main(["check", str(specs / "race.kvs"), "--list-variants"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "reference  kthread.c as of v5.12",
-        "v5.13  fix mod_delayed_work race",
+        "v5.13      fix mod_delayed_work race",
     ]
 
 
@@ -203,3 +203,20 @@ def test_subprocess_bad_flag_exits_2():
 def test_subprocess_help_exits_0():
     proc = _run("check", "--help")
     assert proc.returncode == 0 and "--max-states" in proc.stdout
+
+
+def test_por_with_depth_first_search_is_a_usage_error(specs, capsys):
+    assert main(["check", str(specs / "race.kvs"), "--por", "--strategy", "dfs"]) == 2
+    assert "breadth-first" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("kverify ")
+
+
+def test_unknown_variant_names_the_spec_and_its_variants(capsys):
+    spec = Path(__file__).resolve().parent.parent / "specs" / "mod_vs_cancel.kvs"
+    assert main(["check", str(spec), "--variant", "v9"]) == 2
+    err = capsys.readouterr().err
+    assert "mod_vs_cancel.kvs" in err and "reference, v5.13, lost_wakeup" in err

@@ -55,3 +55,15 @@ def test_broken_spec_is_one_failing_item(project: pytest.Pytester) -> None:
     result = project.runpytest(*PLUGIN, "specs/broken.kvs", "-p", "no:cacheprovider")
     assert result.parseoutcomes()["failed"] == 1
     assert "error:" in result.stdout.str()
+
+
+def test_a_variant_the_model_lacks_is_skipped(project: pytest.Pytester) -> None:
+    """specs/ mixes models: each spec runs in the requested variants its model has."""
+    shutil.copy(ROOT / "specs" / "kthread_percpu_stop.kvs", project.path / "specs")
+    result = project.runpytest(
+        *PLUGIN, "specs", "--kverify-variant", "v5.13", "--kverify-variant", "v6.12",
+        "-p", "no:cacheprovider", "-rs",
+    )  # fmt: skip
+    result.assert_outcomes(failed=0, skipped=2, passed=result.parseoutcomes()["passed"])
+    result.stdout.fnmatch_lines(["*kthread_percpu_stop.kvs*its model has no variant 'v5.13'*"])
+    result.stdout.fnmatch_lines(["*mod_vs_cancel.kvs*its model has no variant 'v6.12'*"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -154,7 +155,13 @@ def write_file(path: str, text: str) -> None:
 def emit(text: str, out: str | None) -> None:
     """A subcommand's main output: to ``out`` when given, else to standard output."""
     if out is None:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader went away (`kverify ... | head`): drop the rest quietly; the exit
+            # code still says what was found.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     else:
         write_file(out, text)
 

@@ -29,7 +29,10 @@ def register(sub: Any) -> None:
     parser = sub.add_parser("prove", help="BMC, induction and unbounded proofs with z3")
     parser.add_argument("spec", metavar="SPEC", help="spec file (.kvs)")
     parser.add_argument("--variant", metavar="NAME", help="model variant (default: reference)")
-    parser.add_argument("--bmc", type=count, metavar="K", help="bounded model checking to depth K")
+    parser.add_argument(
+        "--bmc", type=count, metavar="K",
+        help="bounded model checking to depth K (the mode when none is given, with K = 25)",
+    )  # fmt: skip
     parser.add_argument("--induction", action="store_true", help="is each property inductive?")
     parser.add_argument("--k-induction", type=positive, metavar="K", help="k-induction up to K")
     parser.add_argument("--pdr", action="store_true", help="unbounded proof with Spacer")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kverify import api
+from kverify.commands.outputs import emit
 from kverify.errors import KverifyError
 from kverify.explore.compile import compile_system
 from kverify.trace.cpu import render_cpu
@@ -52,15 +53,13 @@ def run_replay(args: argparse.Namespace) -> int:
     except ReplayError as exc:
         return _diverged(args.trace, exc.message, exc.step)
     steps = len(trace.steps)
+    head = f"{args.trace}: replayed {steps} steps on {spec} ({system.variant}); "
     if outcome.violation is None:
-        print(f"{args.trace}: replayed {steps} steps on {spec} ({system.variant}); "
-              f"no violation: {outcome.note}")
+        emit(f"{head}no violation: {outcome.note}\n", None)
         return 0
     v = outcome.violation
-    print(f"{args.trace}: replayed {steps} steps on {spec} ({system.variant}); "
-          f"reproduces {v.prop} ({v.kind}): {v.message}\n")
     render = render_cpu if args.format == "cpu" else render_text
-    sys.stdout.write(render(trace))
+    emit(f"{head}reproduces {v.prop} ({v.kind}): {v.message}\n\n{render(trace)}", None)
     return 1
 
 

@@ -210,12 +210,13 @@ class Lowering:
         for unit, library in units:
             for item in unit.items:
                 self._declare(item, library, overrides)
-        known = {name for name, _ in self.variants}
+        known = [name for name, _ in self.variants]
         if self.variant not in known:
+            spec = units[-1][0].file if units else "the spec"
             raise KverifyError(
-                f"unknown variant {self.variant!r}",
+                f"unknown variant {self.variant!r} for {spec}",
                 None,
-                "the model has: " + ", ".join(sorted(known)) + " (see --list-variants)",
+                "its model has: " + ", ".join(known) + " (see --list-variants)",
             )
         for fdef in overrides.get(self.variant, {}).values():
             _, library = self.funcs.get(fdef.name, (fdef, False))

@@ -181,7 +181,10 @@ def bmc_result(sym: SymbolicSystem, compiled: CompiledSystem, max_depth: int) ->
     elif out.complete:
         reason = ""
     else:
-        reason = f"bounded check: no other violation up to depth {max_depth}; raise --bmc for more"
+        reason = (
+            f"bounded check: no {'other ' if out.found else ''}violation up to depth {max_depth}; "
+            "raise --bmc for more"
+        )
     violations = sorted(out.found.values(), key=lambda v: len(v.trace) if v.trace else 0)
     return Result(
         spec=system.name,
