@@ -334,3 +334,14 @@ def test_prove_on_a_bundled_spec_is_no_traceback(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "specs", tmp_path / "specs")
     p = kverify("prove", "specs/queue_flush_cancel.kvs", "--bmc", "2", cwd=tmp_path, timeout=300)
     no_traceback(p)
+
+
+def test_replay_from_elsewhere_names_the_spec_option(tmp_path: Path) -> None:
+    spec(tmp_path, VIOLATING)
+    assert kverify("check", "t.kvs", "--itf", "cex.itf.json", cwd=tmp_path).returncode == 1
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "cex.itf.json").rename(elsewhere / "cex.itf.json")
+    p = kverify("replay", "cex.itf.json", cwd=elsewhere)
+    assert p.returncode == 2 and "--spec" in p.stderr, p.stderr
+    assert kverify("replay", "cex.itf.json", "--spec", "../t.kvs", cwd=elsewhere).returncode == 1

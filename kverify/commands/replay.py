@@ -87,4 +87,9 @@ def _spec_path(spec: object, trace_path: str) -> str:
     if Path(spec).is_file():
         return spec
     beside = Path(trace_path).parent / spec
-    return str(beside) if beside.is_file() else spec
+    if beside.is_file():
+        return str(beside)
+    raise KverifyError(
+        f"the trace names its spec as {spec}, which is neither here nor beside the trace",
+        hint="give the spec with --spec path/to/spec.kvs (the trace stores the path it was checked with)",
+    )
