@@ -197,12 +197,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(exc.render(), file=sys.stderr)
                 return 2
     if args.compare_por:
-        text = "\n".join(["## Partial-order reduction against the full search", "", *machine_lines(), ""])
-        text += "\n" + "\n".join(por_table(pairs)) + "\n"
-        sys.stdout.write(text)
-        if args.out:
-            Path(args.out).write_text(text, encoding="utf-8")
-        return 0
+        head = ["## Partial-order reduction against the full search", "", *machine_lines(), ""]
+        return publish("\n".join([*head, *por_table(pairs)]) + "\n", args.out)
 
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     mode = "partial-order reduction" if args.por else "full state space"
@@ -222,10 +218,14 @@ def main(argv: list[str] | None = None) -> int:
             f"Full state space of {r.spec} on {r.variant}: {r.states:,} states, "
             f"{r.transitions:,} transitions, {r.seconds:.1f} s, {r.cpu_seconds:.1f} s of CPU ({r.verdict}).",
         ]
-    text = "\n".join(out) + "\n"
+    return publish("\n".join(out) + "\n", args.out)
+
+
+def publish(text: str, out: str | None) -> int:
+    """Print the markdown, and write it to ``out`` too when given."""
     sys.stdout.write(text)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
     return 0
 
 

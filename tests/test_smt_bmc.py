@@ -81,7 +81,8 @@ def test_bmc_below_the_violation_depth_is_incomplete_not_holds():
     assert "depth 2" in result.reason
 
 
-SPECS = sorted((Path(__file__).resolve().parent.parent / "specs").glob("*.kvs"))
+SPEC_DIR = Path(__file__).resolve().parent.parent / "specs"
+SPECS = sorted(SPEC_DIR.glob("*.kvs"))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda p: p.stem)
@@ -95,6 +96,6 @@ def test_bmc_agrees_with_bfs_on_every_bundled_spec(spec):
 def test_bmc_finds_the_mod_cancel_race_at_the_bfs_depth():
     """The mod_delayed_work / cancel_delayed_work_sync race: BFS's shortest trace has 19
     steps; BMC to 19 finds it at 19, replayed on the explicit engine."""
-    out = cross_check(load_system(str(SPECS[0].parent / "mod_vs_cancel.kvs")), 19)
+    out = cross_check(load_system(str(SPEC_DIR / "mod_vs_cancel.kvs")), 19)
     assert out.bfs == {"canceling_blocks_queueing": 19}
     assert out.agrees

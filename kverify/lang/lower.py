@@ -256,8 +256,8 @@ class Lowering:
                 raise self.error(f"process {item.name!r} is declared twice", item.span)
             self.processes.append(item)
         elif isinstance(item, ast.InitDecl):
-            if any(i.span.file == item.span.file for i in self.inits):
-                first = next(i for i in self.inits if i.span.file == item.span.file)
+            first = next((i for i in self.inits if i.span.file == item.span.file), None)
+            if first is not None:
                 raise self.error(
                     "a second init block in this file",
                     item.span,

@@ -157,10 +157,8 @@ class Ranges:
         for t in self.system.transitions:
             for op in t.ops:
                 if isinstance(op, ir.Assign):
-                    # a bound is compared only when the value can cross it
-                    lo, hi = self.of(op.value)
-                    bounds.extend([(op.lo, op.lo)] if lo < op.lo else [])
-                    bounds.extend([(op.hi, op.hi)] if hi > op.hi else [])
+                    below, above = self.crossed(op)
+                    bounds += [(op.lo, op.lo)] * below + [(op.hi, op.hi)] * above
                 bounds.extend(self.of(e) for e in _subexpressions(op))
         for p in self.system.properties:
             if p.expr is not None:
@@ -177,6 +175,12 @@ class Ranges:
         if w > MAX_WIDTH:
             raise KverifyError(f"values need {w} bits; the bit-vector encoding stops at {MAX_WIDTH}")
         return w
+
+    def crossed(self, op: ir.Assign) -> tuple[bool, bool]:
+        """Whether a store's value can fall below its lower bound, and rise above its upper
+        one: the only bounds the store compares (and the bit width must hold)."""
+        lo, hi = self.of(op.value)
+        return lo < op.lo, hi > op.hi
 
     def of(self, e: ir.Expr) -> tuple[int, int]:
         """Bounds of the values ``e`` may take (when its evaluation is not a model error)."""
@@ -554,9 +558,8 @@ class Encoder:
         """Update ``n`` in place; return the error condition (evaluated on the old ``n``)."""
         v = self.expr(op.value, n)
         x = self.int(v.term)
-        lo, hi = self.ranges.of(op.value)
-        # only the bounds the value can cross are compared (see Ranges.width)
-        out = _or(*([x < op.lo] if lo < op.lo else []), *([x > op.hi] if hi > op.hi else []))
+        below, above = self.ranges.crossed(op)
+        out = _or(*[x < op.lo] * below, *[x > op.hi] * above)
         cases, loc_err = self.where(op.loc, n)
         for cond, i in cases:
             n[i] = x if z3.is_true(cond) else z3.If(cond, x, n[i])
