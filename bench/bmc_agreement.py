@@ -18,18 +18,13 @@ Prints one markdown row per spec and variant; exits 1 if any row disagrees.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if importlib.util.find_spec("kverify") is None:  # a checkout where kverify is not installed
-    sys.path.insert(0, str(ROOT))
+from bundled import systems
 
-from kverify import api  # noqa: E402
-from kverify.ir.system import TransitionSystem  # noqa: E402
-from kverify.smt.bmc import cross_check  # noqa: E402
+from kverify import api
+from kverify.ir.system import TransitionSystem
+from kverify.smt.bmc import cross_check
 
 
 def agree(system: TransitionSystem, depth: int | None) -> tuple[bool, str]:
@@ -51,18 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--depth", type=int, default=12, help="BMC depth K (default 12)")
     parser.add_argument("--full", action="store_true", help="unroll to the search's depth")
     args = parser.parse_args(argv)
-    paths = sorted((ROOT / "specs").glob("*.kvs"))
-    if args.specs:
-        paths = [p for p in paths if p.stem in args.specs]
     print("| spec | variant | depth | BMC violations (property@depth) | agrees with BFS | seconds |")
     print("|---|---|--:|---|---|--:|")
     all_ok = True
-    for spec in paths:
-        for variant, _ in api.variants(str(spec)):
-            system = api.load_system(str(spec), variant)
-            ok, row = agree(system, None if args.full else args.depth)
-            all_ok &= ok
-            print(row, flush=True)
+    for system in systems(args.specs):
+        ok, row = agree(system, None if args.full else args.depth)
+        all_ok &= ok
+        print(row, flush=True)
     return 0 if all_ok else 1
 
 

@@ -3,7 +3,9 @@
 Modes: ``--bmc K`` (bounded model checking to depth K, the default with K = 25),
 ``--induction`` (each property by induction relative to the spec's invariants, with the
 counterexample to induction classified as reachable or not), ``--k-induction K`` and
-``--pdr`` (an unbounded proof with Spacer, printing the inductive invariant it learned).
+``--pdr`` (an unbounded proof: an inductive invariant found with the help of the explicit
+engine's states by Houdini, strengthening and IC3 (see ``kverify.smt.pdr``), or with
+``--pdr-engine spacer`` by z3's Spacer; the invariant is printed).
 Several modes may be given; each prints its own result.  Output formats and exit codes are
 those of ``check``: 0 holds, 1 violated, 2 usage or model error, 3 incomplete (a bound, a
 time limit, or a property that is not inductive).
@@ -22,6 +24,7 @@ from kverify.commands.argtypes import count, positive, seconds
 from kverify.commands.outputs import emit
 from kverify.report import FORMATS, exit_code, render_result
 from kverify.result import Result
+from kverify.smt import PDR_ENGINES
 
 
 def register(sub: Any) -> None:
@@ -35,9 +38,17 @@ def register(sub: Any) -> None:
     )  # fmt: skip
     parser.add_argument("--induction", action="store_true", help="is each property inductive?")
     parser.add_argument("--k-induction", type=positive, metavar="K", help="k-induction up to K")
-    parser.add_argument("--pdr", action="store_true", help="unbounded proof with Spacer")
+    parser.add_argument("--pdr", action="store_true", help="unbounded proof (IC3 / PDR)")
     parser.add_argument(
-        "--timeout", type=seconds, default=600.0, metavar="S", help="seconds Spacer may run (600)"
+        "--pdr-engine", choices=PDR_ENGINES, default="ic3",
+        help="what --pdr runs: kverify's IC3 on the bit-vector encoding (default) or z3's Spacer",
+    )  # fmt: skip
+    parser.add_argument(
+        "--sample", type=count, default=100_000, metavar="N",
+        help="states the explicit search may visit to guide --pdr (100000; 0: IC3 alone)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--timeout", type=seconds, default=600.0, metavar="S", help="seconds the PDR engine may run (600)"
     )
     parser.add_argument(
         "--max-states",
@@ -66,6 +77,8 @@ def run_prove(args: argparse.Namespace) -> int:
             k=args.k_induction or 1,
             timeout=args.timeout,
             max_states=args.max_states,
+            engine=args.pdr_engine,
+            sample=args.sample,
         )
         results.append(prove_system(system, options))
     emit(_render(results, args.format), args.out)
@@ -92,20 +105,32 @@ def _render(results: list[Result], fmt: str) -> str:
     return "\n".join(_text(r, fmt) for r in results)
 
 
+# What the --pdr pipeline reports about its stages (kverify/smt/pdr.py), in this order.
+PROOF_STATS = (
+    "sampled states", "houdini clauses", "strengthening clauses", "ic3 frames", "ic3 lemmas", "ic3 queries",
+)  # fmt: skip
+
+
 def _json(result: Result) -> dict[str, Any]:
     data = result.to_json()
-    invariant = result.stats.extra.get("invariant")
-    if invariant is not None:
-        data["invariant"] = invariant
+    extra = result.stats.extra
+    if "invariant" in extra:
+        data["invariant"] = extra["invariant"]
+    proof = {k: extra[k] for k in PROOF_STATS if k in extra}
+    if proof:
+        data["proof"] = proof
     return data
 
 
 def _text(result: Result, fmt: str) -> str:
     text = f"[{result.engine}]\n" + render_result(result, fmt)
-    invariant = result.stats.extra.get("invariant")
+    extra = result.stats.extra
+    proof = ", ".join(f"{k} {extra[k]}" for k in PROOF_STATS if k in extra)
+    if proof:
+        text += f"  proof: {proof}\n"
+    invariant = extra.get("invariant")
     if invariant is not None:
         lines = "\n".join(f"    {line}" for line in invariant)
-        text += f"\ninductive invariant found by Spacer ({len(invariant)} clauses):\n{lines}\n"
+        method = extra.get("method", "Spacer")
+        text += f"\ninductive invariant found by {method} ({len(invariant)} clauses):\n{lines}\n"
     return text
-
-

@@ -10,7 +10,7 @@ explicit engine; every trace in it has been replayed by the explicit evaluator.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kverify.errors import KverifyError
 from kverify.explore.compile import compile_system
@@ -19,6 +19,7 @@ from kverify.ir.system import TransitionSystem
 from kverify.result import Result, Stats, Verdict
 
 MODES = ("bmc", "induction", "k-induction", "pdr")
+PDR_ENGINES = ("ic3", "spacer")
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,11 @@ class ProveOptions:
     """What to prove and within which bounds.
 
     ``depth``: the BMC bound (also the bound of the BMC that finds the trace when Spacer
-    reports a violation); ``k``: the largest k of k-induction; ``timeout``: seconds Spacer
-    may run; ``max_states``: bound of the explicit search that decides whether a
-    counterexample to induction is reachable.
+    reports a violation); ``k``: the largest k of k-induction; ``timeout``: seconds the PDR
+    engine may run; ``max_states``: bound of the explicit search that decides whether a
+    counterexample to induction is reachable; ``engine``: what ``pdr`` runs, kverify's own
+    IC3 over the bit-vector encoding (``ic3``) or z3's Spacer over integers (``spacer``);
+    ``sample``: how many states the explicit search may visit to guide ``ic3`` (0: none).
     """
 
     mode: str = "bmc"
@@ -36,10 +39,30 @@ class ProveOptions:
     k: int = 3
     timeout: float | None = 600.0
     max_states: int | None = 2_000_000
+    engine: str = "ic3"
+    sample: int = 100_000
 
 
 def prove_system(system: TransitionSystem, options: ProveOptions) -> Result:
-    """Run the symbolic mode ``options.mode`` on ``system``."""
+    """Run the symbolic mode ``options.mode`` on ``system``.  The symbolic engine encodes
+    safety only: a liveness property is never reported as holding."""
+    return _safety_only(system, _prove(system, options))
+
+
+def _safety_only(system: TransitionSystem, result: Result) -> Result:
+    liveness = [p.name for p in system.properties if p.kind == "liveness"]
+    if not liveness:
+        return result
+    properties = dict(result.properties)
+    for name in liveness:
+        if properties.get(name) is Verdict.HOLDS:
+            properties[name] = Verdict.INCOMPLETE
+    verdict = Verdict.INCOMPLETE if result.verdict is Verdict.HOLDS else result.verdict
+    note = f"liveness ({', '.join(liveness)}): not checked by prove, which encodes safety only; use check"
+    return replace(result, verdict=verdict, properties=properties, notes=(*result.notes, note))
+
+
+def _prove(system: TransitionSystem, options: ProveOptions) -> Result:
     from kverify.smt.bmc import bmc_result
     from kverify.smt.induction import Reachability, induction_result, k_induction_result
     from kverify.smt.relation import SymbolicSystem
@@ -59,6 +82,16 @@ def prove_system(system: TransitionSystem, options: ProveOptions) -> Result:
 
 
 def _pdr(system: TransitionSystem, options: ProveOptions) -> Result:
+    if options.engine not in PDR_ENGINES:
+        raise KverifyError(f"unknown PDR engine {options.engine!r}", hint="one of " + ", ".join(PDR_ENGINES))
+    if options.engine == "spacer":
+        return _spacer(system, options)
+    from kverify.smt.pdr import pdr_result
+
+    return pdr_result(system, options.timeout, options.sample)
+
+
+def _spacer(system: TransitionSystem, options: ProveOptions) -> Result:
     from kverify.smt.bmc import bmc_result
     from kverify.smt.relation import SymbolicSystem
     from kverify.smt.spacer import show_invariant, spacer
@@ -101,4 +134,4 @@ def _with(result: Result, engine: str, seconds: float, extra: dict[str, object])
     )
 
 
-__all__ = ["MODES", "ProveOptions", "prove_system"]
+__all__ = ["MODES", "PDR_ENGINES", "ProveOptions", "prove_system"]

@@ -293,6 +293,7 @@ class Encoder:
         self.ranges = Ranges(system)
         self.bits = bits
         self.width = self.ranges.width() if bits else 0
+        self._concats: dict[tuple[builtins.int, ...], z3.BitVecRef] = {}
 
     def num(self, value: int) -> z3.ArithRef:
         """A constant of the slot sort."""
@@ -306,6 +307,21 @@ class Encoder:
         """The integer a model gives a term of the slot sort."""
         v = model.eval(term, model_completion=True)
         return int(v.as_signed_long() if self.bits else v.as_long())
+
+    def values(self, model: z3.ModelRef, terms: Sequence[z3.ExprRef]) -> tuple[builtins.int, ...]:
+        """The integers a model gives ``terms`` of the slot sort; on bit-vectors one
+        evaluation of their concatenation, split here (per-term calls dominate otherwise)."""
+        if not self.bits or len(terms) < 2:
+            return tuple(self.value(model, t) for t in terms)
+        w = self.width
+        key = tuple(t.get_id() for t in terms)
+        whole = self._concats.get(key)
+        if whole is None:
+            whole = self._concats[key] = z3.Concat(*terms)
+        packed = model.eval(whole, model_completion=True).as_long()
+        half, mask = 1 << (w - 1), (1 << w) - 1
+        raw = [(packed >> (w * k)) & mask for k in range(len(terms) - 1, -1, -1)]
+        return tuple(v - (1 << w) if v >= half else v for v in raw)
 
     def _floor_shift(self, x: z3.ArithRef, k: builtins.int) -> z3.ArithRef:
         # Python's >> floors; so do z3's integer division and arithmetic shift right.

@@ -145,6 +145,17 @@ def confirmed_trace(
     return Violation(violation.prop, violation.kind, violation.message, trace)
 
 
+def confirmed_run(
+    compiled: CompiledSystem, start: State, tids: Sequence[int], wanted: Collection[str]
+) -> Violation:
+    """Like :func:`confirmed_trace`, for a run known to end in a violation of one of
+    ``wanted`` without knowing whether it is the last state's or a failing step's."""
+    path = run_steps(compiled, start, tids)
+    state = path[-1][1] if path else start
+    in_state = any(v.prop in wanted for v in state_violations(compiled, state))
+    return confirmed_trace(compiled, start, tids, wanted, failing=not in_state)
+
+
 def _first(found: list[TraceViolation], wanted: Collection[str]) -> TraceViolation:
     for v in found:
         if v.prop in wanted:
