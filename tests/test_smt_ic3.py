@@ -109,6 +109,22 @@ def test_state_set_shrinks_a_cube_as_the_one_by_one_greedy_does():
     assert members.meets(((0, 0), (3, 3))) and not members.meets(((0, 4), (3, 3)))
 
 
+TWO_STARTS = """
+int<0..1> c; int<0..1> a;
+init { either { a = 0; } or { a = 1; } }
+daemon process cpu0 { await a == 0; c = 1; }
+invariant not_both: !(c == 1 && a == 1);
+"""
+
+
+@pytest.mark.parametrize("sample", [0, 1, 2, 100_000])
+def test_a_sample_smaller_than_the_initial_states_still_proves(tmp_path, sample):
+    spec = tmp_path / "two_starts.kvs"
+    spec.write_text(TWO_STARTS)
+    result = prove_system(load_system(str(spec)), ProveOptions(mode="pdr", sample=sample, timeout=60))
+    assert result.verdict is Verdict.HOLDS
+
+
 def test_the_invariant_of_the_locked_counter_is_an_independent_certificate():
     system = locked_counter()
     sym = SymbolicSystem(system, bits=True)

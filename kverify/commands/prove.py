@@ -21,7 +21,7 @@ from typing import Any
 
 from kverify import api
 from kverify.commands.argtypes import count, positive, seconds
-from kverify.commands.outputs import emit
+from kverify.commands.outputs import check_output_paths, emit
 from kverify.report import FORMATS, exit_code, render_result
 from kverify.result import Result
 from kverify.smt import PDR_ENGINES
@@ -67,6 +67,7 @@ def run_prove(args: argparse.Namespace) -> int:
     from kverify.smt import ProveOptions, prove_system
 
     api.require_file(args.spec)
+    check_output_paths(args, [args.spec])
     system = api.load_system(args.spec, args.variant)
     modes = _modes(args)
     results = []
@@ -107,7 +108,8 @@ def _render(results: list[Result], fmt: str) -> str:
 
 # What the --pdr pipeline reports about its stages (kverify/smt/pdr.py), in this order.
 PROOF_STATS = (
-    "sampled states", "houdini clauses", "strengthening clauses", "ic3 frames", "ic3 lemmas", "ic3 queries",
+    "sampled states", "sample complete", "houdini clauses", "strengthening clauses",
+    "ic3 frames", "ic3 lemmas", "ic3 queries",
 )  # fmt: skip
 
 

@@ -110,7 +110,8 @@ class Ic3:
         self.order = itertools.count()
         self.fresh = itertools.count()
         self._lits: dict[tuple[int, int, int], z3.BoolRef] = {}
-        self.sample = StateSet(sample)  # reachable states, the initial ones among them
+        # Reachable states: the sample, and the initial states in case it missed some.
+        self.sample = StateSet(tuple(dict.fromkeys([*self.initial, *sample]))) if sample else StateSet(())
 
         # Main solver: the relation (under ``t_on``), the initial states (under ``init_on``),
         # the bad states (under ``bad_on``), and the lemmas of each frame under its literal.
@@ -250,7 +251,7 @@ class Ic3:
         guided = bool(self.sample) and not self.sample.meets(cube)
         if guided:
             small = self.sample.shrink(cube)
-            if small != cube:
+            if small != cube and self._meets_initial(small) is None:
                 core = self._relative(small, level - 1)
                 if not isinstance(core, _Predecessor):
                     cube = core

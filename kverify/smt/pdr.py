@@ -10,8 +10,9 @@ Four stages, each cheaper than the next, stop at the first that settles the ques
    excluded one at a time by clauses true in every sampled state until the invariant is
    inductive and excludes every bad state (:func:`kverify.smt.houdini.strengthen`).
 4. **IC3** (:mod:`kverify.smt.ic3`), on top of what Houdini proved and guided by the
-   sample, when the sample was incomplete or no sample was taken; it also finds the
-   counterexample when a property is violated.
+   sample, when the sample was incomplete, no sample was taken, or strengthening met a
+   sampled state (which would mean the engines disagree); it also finds the counterexample
+   when a property is violated beyond the sample.
 
 Whatever found the invariant, it is checked by fresh solvers (initiation, consecution,
 safety) before it is reported.  The explicit sample steers the search
@@ -46,12 +47,16 @@ def pdr_result(system: TransitionSystem, timeout: float | None, sample_limit: in
     reason = ""
     try:
         if sample_limit:
-            sample = sample_states(compiled, sample_limit)
+            limit = None if timeout is None else max(timeout, 0.001)
+            sample = sample_states(compiled, sample_limit, limit)
             if sample.result.violations:
-                why = "found by the explicit search that samples the states; IC3 not run"
-                return replace(sample.result, engine="smt-pdr", reason=sample.result.reason or why)
+                why = "a violation found by the explicit search that samples the states (IC3 not run)"
+                if sample.result.reason:
+                    why += f"; it stopped after {len(sample.states)} states (raise --sample for the rest)"
+                return replace(sample.result, engine="smt-pdr", reason=why)
             states = sample.states
-            extra["sampled states"] = f"{len(states)}{'' if sample.complete else ' (incomplete)'}"
+            extra["sampled states"] = len(states)
+            extra["sample complete"] = sample.complete
             background, _ = houdini(sym, candidates(sym, states, pairs=False), deadline)
             extra["houdini clauses"] = len(background)
             if sample.complete:
@@ -60,7 +65,7 @@ def pdr_result(system: TransitionSystem, timeout: float | None, sample_limit: in
                     extra["strengthening clauses"] = len(added)
                     invariant = [*background, *added]
     except HoudiniTimeout:
-        reason = "time limit reached before IC3 started"
+        reason = "IC3 not started: the time limit (--timeout) ran out in the sample and Houdini"
     out = None
     if invariant is None and not reason:
         left = None if deadline is None else max(0.0, deadline - time.perf_counter())
@@ -93,7 +98,7 @@ def pdr_result(system: TransitionSystem, timeout: float | None, sample_limit: in
         spec=system.name,
         variant=system.variant,
         verdict=verdict,
-        stats=Stats(seconds=time.perf_counter() - started, extra=extra),
+        stats=Stats(states=len(states), seconds=time.perf_counter() - started, extra=extra),
         properties=properties,
         violations=violations,
         reason=reason,
