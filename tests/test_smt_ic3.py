@@ -189,3 +189,9 @@ def test_pdr_proves_the_v5_13_worker_safety_properties_with_a_checked_invariant(
     invariant = result.stats.extra["invariant"]
     assert isinstance(invariant, list) and any("canceling" in line for line in invariant)
     assert search(compile_system(system)).verdict is Verdict.HOLDS
+
+
+@pytest.mark.parametrize("flags", [["--bmc", "1"], ["--pdr", "--pdr-engine", "spacer"]])
+def test_sample_without_the_ic3_engine_is_a_usage_error(flags, capsys):
+    assert main(["prove", str(SPECS / "destroy_worker.kvs"), "--sample", "5", *flags]) == 2
+    assert "--sample guides only the IC3 engine" in capsys.readouterr().err

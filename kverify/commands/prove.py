@@ -22,6 +22,7 @@ from typing import Any
 from kverify import api
 from kverify.commands.argtypes import count, positive, seconds
 from kverify.commands.outputs import check_output_paths, emit
+from kverify.errors import KverifyError
 from kverify.report import FORMATS, exit_code, render_result
 from kverify.result import Result
 from kverify.smt import PDR_ENGINES
@@ -44,7 +45,7 @@ def register(sub: Any) -> None:
         help="what --pdr runs: kverify's IC3 on the bit-vector encoding (default) or z3's Spacer",
     )  # fmt: skip
     parser.add_argument(
-        "--sample", type=count, default=100_000, metavar="N",
+        "--sample", type=count, metavar="N",
         help="states the explicit search may visit to guide --pdr (100000; 0: IC3 alone)",
     )  # fmt: skip
     parser.add_argument(
@@ -68,6 +69,10 @@ def run_prove(args: argparse.Namespace) -> int:
 
     api.require_file(args.spec)
     check_output_paths(args, [args.spec])
+    if args.sample is not None and not (args.pdr and args.pdr_engine == "ic3"):
+        raise KverifyError(
+            "--sample guides only the IC3 engine of --pdr", hint="add --pdr, or drop --sample"
+        )
     system = api.load_system(args.spec, args.variant)
     modes = _modes(args)
     results = []
@@ -79,7 +84,7 @@ def run_prove(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             max_states=args.max_states,
             engine=args.pdr_engine,
-            sample=args.sample,
+            sample=100_000 if args.sample is None else args.sample,
         )
         results.append(prove_system(system, options))
     emit(_render(results, args.format), args.out)
