@@ -98,14 +98,19 @@ def test_strengthening_adds_only_clauses_true_in_every_reachable_state(system):
 def test_state_set_shrinks_a_cube_as_the_one_by_one_greedy_does():
     states = [(0, 1, 2, 3), (0, 1, 5, 3), (4, 1, 2, 0), (0, 0, 2, 3)]
     members = StateSet(states)
+
+    def held(lit):
+        return sum(s[lit[0]] == lit[1] for s in states)
+
     for cube in [((0, 0), (1, 1), (2, 2), (3, 0)), ((0, 4), (1, 0), (2, 5), (3, 3)), ((0, 9),)]:
         assert not members.meets(cube)
         small = cube
-        for lit in cube:  # the obvious quadratic greedy
+        for lit in sorted(cube, key=lambda x: (held(x), x)):  # the obvious quadratic greedy
             trial = tuple(x for x in small if x != lit)
             if trial and not any(all(s[i] == v for i, v in trial) for s in states):
                 small = trial
         assert members.shrink(cube) == small
+        assert not members.meets(small)
     assert members.meets(((0, 0), (3, 3))) and not members.meets(((0, 4), (3, 3)))
 
 
