@@ -1,17 +1,16 @@
 """Candidate invariants guessed from explicit states, kept only where z3 proves them.
 
 The explicit engine visits (up to a bound) the states a spec reaches; every slot takes only
-a few of its values there, and most pairs of values never occur together.  Each such fact is a
-*candidate* clause: ``slot in {seen values}``, and (optionally) ``not (a == x and b == y)``
-for every pair never seen in one state.  Houdini (Flanagan and Leino, "Houdini, an Annotation Assistant for
+a few of its values there.  Each such fact is a *candidate* clause, ``slot in {seen
+values}``.  Houdini (Flanagan and Leino, "Houdini, an Annotation Assistant for
 ESC/Java", FME 2001) then keeps the largest subset that is inductive: assume every candidate
 in a state, take a step, and drop the candidates some successor breaks, until no step breaks
 any.  What is left holds in every reachable state whatever the sample was, because z3 proved
 it inductive; the sample only decides how strong it is.
 
-``prove --pdr`` mines only the one-slot candidates: the pair candidates number in the
-thousands, and Houdini drops them a few at a time (50 s of rounds on ``destroy_worker``
-against 10 s for the whole proof without them).  What Houdini keeps, :func:`strengthen`
+Candidates over pairs of slots ("these two values never occur together") were tried and left
+out: they number in the thousands, and Houdini drops them a few at a time (50 s of rounds on
+``destroy_worker``, against seconds for the whole proof without them).  What Houdini keeps, :func:`strengthen`
 completes against counterexamples to induction when the sample holds every reachable state;
 otherwise IC3 (:mod:`kverify.smt.ic3`) starts from it instead of from nothing.
 """
@@ -32,6 +31,7 @@ from kverify.ir.system import State
 from kverify.result import Result
 from kverify.smt.invariant import (
     Clause,
+    Cube,
     bad_condition,
     clause_formula,
     conjunction,
@@ -40,8 +40,6 @@ from kverify.smt.invariant import (
     step_condition,
 )
 from kverify.smt.relation import SymbolicSystem
-
-Cube = tuple[tuple[int, int], ...]
 
 
 class HoudiniTimeout(Exception):
@@ -119,25 +117,15 @@ def sample_states(compiled: CompiledSystem, max_states: int, time_limit: float |
     return Sample(states, not result.reason and not result.violations, result)
 
 
-def candidates(sym: SymbolicSystem, states: Sequence[State], pairs: bool = True) -> list[Clause]:
-    """Clauses true in every state of ``states``: each slot stays within its seen values, and
-    (``pairs``) no two values of two slots that never occur together do."""
-    columns = list(zip(*states))
-    seen = [sorted(set(col)) for col in columns]
+def candidates(sym: SymbolicSystem, states: Sequence[State]) -> list[Clause]:
+    """Clauses true in every state of ``states``: each slot stays within its seen values
+    (where that says more than the slot's range)."""
     found: list[Clause] = []
-    for i, values in enumerate(seen):
+    for i, column in enumerate(zip(*states)):
+        values = sorted(set(column))
         lo, hi = sym.encoder.ranges.slot[i]
-        if len(values) < hi - lo + 1:  # otherwise the slot range says it already
+        if len(values) < hi - lo + 1:
             found.append(tuple((i, v, True) for v in values))
-    if not pairs:
-        return found
-    varying = [i for i, values in enumerate(seen) if len(values) > 1]
-    for a, b in itertools.combinations(varying, 2):
-        together = set(zip(columns[a], columns[b]))
-        for x in seen[a]:
-            for y in seen[b]:
-                if (x, y) not in together:
-                    found.append(((a, x, False), (b, y, False)))
     return found
 
 

@@ -51,10 +51,8 @@ import z3
 from kverify.ir.system import State
 from kverify.smt.encode import _and
 from kverify.smt.houdini import StateSet
-from kverify.smt.invariant import Clause, bad_condition, conjunction, step_condition
+from kverify.smt.invariant import Clause, Cube, bad_condition, conjunction, step_condition
 from kverify.smt.relation import SymbolicSystem
-
-Cube = tuple[tuple[int, int], ...]  # sorted (slot, value) pairs
 
 
 @dataclass(frozen=True)

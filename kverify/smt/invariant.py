@@ -20,6 +20,7 @@ from kverify.smt.spacer import show_invariant
 
 Literal = tuple[int, int, bool]
 Clause = tuple[Literal, ...]
+Cube = tuple[tuple[int, int], ...]  # sorted (slot, value) pairs: a conjunction of equalities
 
 
 def negated_cube(cube: Iterable[tuple[int, int]]) -> Clause:

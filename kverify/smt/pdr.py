@@ -57,7 +57,7 @@ def pdr_result(system: TransitionSystem, timeout: float | None, sample_limit: in
             states = sample.states
             extra["sampled states"] = len(states)
             extra["sample complete"] = sample.complete
-            background, _ = houdini(sym, candidates(sym, states, pairs=False), deadline)
+            background, _ = houdini(sym, candidates(sym, states), deadline)
             extra["houdini clauses"] = len(background)
             if sample.complete:
                 added = strengthen(sym, background, sample, deadline)
