@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 from kverify.errors import KverifyError
@@ -79,6 +80,12 @@ def check_system(
         compiled, limits, observer, frontier=make_frontier(strategy), store=store, por=por
     )
     result = postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
+    if por and result.violations and not min_switches:
+        result = replace(result, notes=(
+            *result.notes,
+            "traces found with partial-order reduction need not be the shortest; "
+            "--min-switches (shortest, fewest context switches) or --no-por gives shortest ones",
+        ))
     if any(p.kind == "liveness" for p in system.properties) and result.reason != "interrupted":
         result = _with_liveness(compiled, result, fairness, max_states, time_limit, por)
     return result
@@ -87,7 +94,6 @@ def check_system(
 def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: int | None,
                    time_limit: float | None, por: bool) -> Result:
     """``result`` with the verdicts of the liveness properties (checked on the full graph)."""
-    from dataclasses import replace
 
     from kverify.explore.liveness import check_liveness
     from kverify.result import Verdict

@@ -120,14 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--por",
         dest="por",
         action="store_true",
-        default=False,
-        help="partial-order reduction (stubborn sets; off by default: see docs/engine.md)",
+        default=None,
+        help="partial-order reduction: stubborn sets and sleep sets (the default with the "
+        "breadth-first search; see docs/engine.md)",
     )
     check.add_argument(
         "--no-por",
         dest="por",
         action="store_false",
-        help="explore every interleaving (the default)",
+        help="explore every interleaving (shortest counterexamples; the default with "
+        "--strategy dfs)",
     )
     check.add_argument(
         "--no-fairness",
@@ -168,6 +170,8 @@ def run_check(args: argparse.Namespace) -> int:
             "stated for it)",
             hint="drop --strategy dfs, or --por",
         )
+    if args.por is None:
+        args.por = args.strategy == "bfs"
     if args.list_variants:
         return _list_variants(specs, args.out)
     if args.audit_por:

@@ -210,6 +210,25 @@ def test_por_with_depth_first_search_is_a_usage_error(specs, capsys):
     assert "breadth-first" in capsys.readouterr().err
 
 
+def test_reduction_is_on_by_default_with_bfs_and_off_with_no_por_or_dfs(capsys):
+    """The default run reduces (and says how much); --no-por and --strategy dfs explore every
+    interleaving; all three reach the same verdict and violated properties, and the reduced
+    run stores fewer states."""
+    spec = str(Path(__file__).resolve().parent.parent / "specs" / "mod_vs_cancel.kvs")
+    runs = {}
+    for name, flags in (("default", []), ("no-por", ["--no-por"]), ("dfs", ["--strategy", "dfs"])):
+        assert main(["check", spec, "--format", "json", *flags]) == 1
+        runs[name] = json.loads(capsys.readouterr().out)
+    assert "por" in runs["default"] and "por" not in runs["no-por"] and "por" not in runs["dfs"]
+    assert runs["default"]["states"] < runs["no-por"]["states"] == runs["dfs"]["states"]
+    assert runs["default"]["violated"] == runs["no-por"]["violated"] == runs["dfs"]["violated"]
+    assert main(["check", spec]) == 1
+    text = capsys.readouterr().out
+    assert "reduction:" in text and "need not be the shortest" in text
+    assert main(["check", spec, "--min-switches"]) == 1
+    assert "need not be the shortest" not in capsys.readouterr().out
+
+
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("kverify ")

@@ -41,6 +41,7 @@ reduction treats as independent commutes and neither disables the other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from kverify.explore.compile import CompiledSystem, StepFailure
 from kverify.ir import expr as ir
@@ -50,7 +51,6 @@ from kverify.ir.system import State, Transition, TransitionSystem
 
 UNKNOWN = None  # a value the static analysis does not know
 CACHE_LIMIT = 1 << 20  # stubborn sets remembered per (pcs, lock owners, enabled steps)
-_MISSING = object()
 
 
 def _eval3(e: ir.Expr, known: dict[int, int]) -> int | None:
@@ -363,55 +363,87 @@ class StubbornSets:
     stats: PorStats = field(default_factory=PorStats)
 
     def __post_init__(self) -> None:
-        self.deps = Dependencies.of(self.system)
+        deps = self.deps = Dependencies.of(self.system)
         self.pc_slots = [p.pc_slot for p in self.system.processes]
         self.lock_slots = tuple(sorted(_lock_ops(self.system)[0]))
-        self._cache: dict[object, set[int] | None] = {}
-        self.owner_pid = {v: pid for pid, v in enumerate(self.deps.owner_value) if v >= 0}
+        self._cache: dict[object, tuple[set[int] | None, bool]] = {}
+        # the program counters and lock owners of a state, in one call
+        read_slots = (*self.pc_slots, *self.lock_slots)
+        self._reads = itemgetter(*read_slots)  # every process has a pc: never empty
+        self.owner_pid = {v: pid for pid, v in enumerate(deps.owner_value) if v >= 0}
+        # Set algebra instead of per-step tests: the closure runs on every cache miss.
+        by_pid: dict[int, set[int]] = {}
+        for tid, pid in enumerate(deps.pid):
+            by_pid.setdefault(pid, set()).add(tid)
+        self.by_pid = {pid: frozenset(tids) for pid, tids in by_pid.items()}
+        # per process and pc: the steps whose start pc the process can still reach from there
+        self.alive_at: list[dict[int, frozenset[int]]] = [
+            {pc: frozenset(t for t in by_pid.get(pid, ()) if deps.pc_from[t] in pcs)
+             for pc, pcs in reach.items()}
+            for pid, reach in enumerate(deps.reach)
+        ]
+        # per lock: the steps that cannot run while another process holds it, those that take
+        # it and those that start inside one of its critical sections
+        effects = _lock_ops(self.system)[1]
+        self.behind = {
+            lock: frozenset(t for t, held in enumerate(deps.held) if lock in held or lock in effects[t][0])
+            for lock in self.lock_slots
+        }
+        # per step: the steps of its process whose start pc is still reachable after it
+        self.after = [self.alive_at[pid].get(pc, frozenset()) for pid, pc in zip(deps.pid, deps.pc_to)]
 
     def closure(self, state: State, seed: tuple[int, ...], enabled: set[int]) -> set[int]:
         """The stubborn set grown from ``seed``; stops early once it holds every enabled step."""
+        return self._closure(_View(self, state), seed, enabled)
+
+    def _closure(self, view: _View, seed: tuple[int, ...], enabled: set[int]) -> set[int]:
         deps = self.deps
-        chosen = set(seed)
-        work = list(seed)
-        found = len(enabled.intersection(chosen))
+        dependent, pid_of, guard_enablers, guard_locks = (
+            deps.dependent, deps.pid, deps.guard_enablers, deps.guard_locks
+        )
+        alive, here, current, after, by_pid = view.alive, view.here, view.current, self.after, self.by_pid
+        chosen: set[int] = set()
+        work: list[int] = []
+
+        def add(new: frozenset[int] | set[int]) -> None:
+            """Add ``new`` to the set.  Only steps at their process's pc go on the work list:
+            a step of a process that is elsewhere needs (D2) just those of the process's
+            current steps from whose target its pc is still reachable."""
+            chosen.update(new)
+            work.extend(new & here)
+            away = new - here
+            if away:
+                for pid, steps in enumerate(current):
+                    if steps and not steps <= chosen:
+                        part = away & by_pid[pid]
+                        if part:
+                            leave = [u for u in steps if u not in chosen and not part.isdisjoint(after[u])]
+                            chosen.update(leave)
+                            work.extend(leave)
+
+        add(set(seed))
         total = len(enabled)
-        held = deps.held
-        reach = deps.reach
-        pcs = [state[slot] for slot in self.pc_slots]
-        while work and found < total:
+        while work and len(enabled.intersection(chosen)) < total:
             t = work.pop()
             if t in enabled:
-                more = deps.dependent[t]
-                mine = self._locks_of(state, deps.pid[t])
-                if mine:
-                    # A step of another process inside a critical section of a lock this
-                    # process holds cannot run before this process releases it, and every
-                    # step of this process is in the set: leave those steps out.
-                    more = frozenset(u for u in more if not (held[u] & mine) or deps.pid[u] == deps.pid[t])
+                more = dependent[t]
+                outside = view.sections(pid_of[t])
+                if outside:
+                    # A step of another process that takes a lock this process holds, or
+                    # starts inside its critical section, cannot run before this process
+                    # releases it, and every step of this process is in the set: leave those
+                    # steps out.
+                    more = more - outside
             else:
-                p = deps.pid[t]
-                pc = state[self.pc_slots[p]]
-                if pc != deps.pc_from[t]:
-                    # the process must first leave its pc by a step from which t's pc is
-                    # still reachable
-                    target = deps.pc_from[t]
-                    more = frozenset(
-                        u for u in deps.at_pc[p].get(pc, ()) if target in reach[p].get(deps.pc_to[u], ())
-                    )
-                else:
-                    more = deps.guard_enablers[t]
-                    holders = self._holders(state, deps.guard_locks[t])
-                    if holders is not None:
-                        # Waiting for locks that are all held: only their holders' releases
-                        # can enable the step (anyone else must take a held lock first).
-                        more = frozenset(u for u in more if deps.pid[u] in holders)
-            for u in more:
-                if u not in chosen and deps.pc_from[u] in reach[deps.pid[u]].get(pcs[deps.pid[u]], ()):
-                    chosen.add(u)
-                    work.append(u)
-                    if u in enabled:
-                        found += 1
+                more = guard_enablers[t]
+                holders = self._holders(view.state, guard_locks[t])
+                if holders is not None:
+                    # Waiting for locks that are all held: only their holders' releases can
+                    # enable the step (anyone else must take a held lock first).
+                    more = more.intersection(frozenset().union(*(by_pid[h] for h in holders)))
+            new = (more & alive).difference(chosen)
+            if new:
+                add(new)
         return chosen
 
     def _holders(self, state: State, locks: frozenset[int]) -> set[int] | None:
@@ -431,37 +463,36 @@ class StubbornSets:
         return frozenset(slot for slot in self.lock_slots if state[slot] == value)
 
     def choose(
-        self, state: State, enabled: set[int], failing: frozenset[int] = frozenset()
+        self, state: State, enabled: tuple[int, ...], failing: tuple[int, ...] = ()
     ) -> set[int] | None:
         """The enabled steps of the smallest stubborn set found, or None for "all of them".
 
-        The closure reads the state only through the program counters, the lock owners and
-        the set of enabled steps, so its answer is cached on those."""
+        ``enabled`` lists the enabled steps in the order the search tries them, which the
+        program counters determine.  The closure reads the state only through the program
+        counters, the lock owners and the enabled steps, so its answer is cached on those."""
         if len(enabled) <= 1:
             return None
-        key = (
-            tuple(state[k] for k in self.pc_slots),
-            tuple(state[k] for k in self.lock_slots),
-            frozenset(enabled),
-            failing,
-        )
-        cached = self._cache.get(key, _MISSING)
-        if cached is _MISSING:
-            cached = self._choose(state, enabled, failing)
+        key = (self._reads(state), enabled, failing)
+        cached = self._cache.get(key)
+        if cached is None:
+            chosen = self._choose(state, set(enabled), frozenset(failing))
+            forced = chosen is None and any(self.deps.visible[t] for t in enabled)
+            cached = (chosen, forced)
             if len(self._cache) < CACHE_LIMIT:
                 self._cache[key] = cached
-        if cached is None and any(self.deps.visible[t] for t in enabled):
+        if cached[1]:
             self.stats.visible += 1
-        return cached  # type: ignore[return-value]
+        return cached[0]
 
     def _choose(self, state: State, enabled: set[int], failing: frozenset[int]) -> set[int] | None:
         deps = self.deps
         best: set[int] | None = None
         seeds: dict[int, list[int]] = {}
-        for t in enabled:
+        for t in sorted(enabled):
             seeds.setdefault(deps.pid[t], []).append(t)
+        view = _View(self, state)
         for seed in seeds.values():
-            picked = enabled.intersection(self.closure(state, tuple(seed), enabled))
+            picked = enabled.intersection(self._closure(view, tuple(seed), enabled))
             if any(deps.visible[t] for t in picked) or picked <= failing:
                 # a set of failing steps only would end the search here: a step that fails
                 # has no successor, so the set needs a key step that leads on
@@ -473,6 +504,34 @@ class StubbornSets:
         if best is None or len(best) == len(enabled):
             return None
         return best
+
+
+class _View:
+    """What the closure reads of one state, computed once for all its seeds: the program
+    counters, the steps still alive, and per process the steps inside critical sections of
+    the locks it holds."""
+
+    def __init__(self, sets: StubbornSets, state: State) -> None:
+        self.sets = sets
+        self.state = state
+        self.pcs = [state[slot] for slot in sets.pc_slots]
+        self.alive = frozenset().union(*(table.get(pc, ()) for table, pc in zip(sets.alive_at, self.pcs)))
+        self.current = [frozenset(steps.get(pc, ())) for steps, pc in zip(sets.deps.at_pc, self.pcs)]
+        self.here = frozenset().union(*self.current)  # the steps at their process's pc
+        self._sections: dict[int, frozenset[int]] = {}
+
+    def sections(self, pid: int) -> frozenset[int]:
+        """The steps of other processes that take a lock ``pid`` holds or start inside its
+        critical section."""
+        out = self._sections.get(pid)
+        if out is None:
+            sets = self.sets
+            mine = sets._locks_of(self.state, pid)
+            out = frozenset()
+            if mine:
+                out = frozenset().union(*(sets.behind[lock] for lock in mine)) - sets.by_pid[pid]
+            self._sections[pid] = out
+        return out
 
 
 def _outcome(step: object, state: State) -> State | str | None:

@@ -117,27 +117,25 @@ class _Search:
         self.reducer = reducer
 
     def _reduce(
-        self, state: State, successors: list[tuple[int, bytes]], failed: list[int], depth: int
+        self, state: State, depth: int, successors: list[tuple[int, State]], failed: list[int]
     ) -> list[tuple[int, bytes]]:
-        """The successors of a stubborn set, or all of them (visibility, cycle proviso).
-        A step that fails a check is enabled too: the set must account for it."""
+        """The packed successors of a stubborn set, or of every enabled step (visibility, the
+        cycle proviso).  Every enabled step was fired already, so a failing check of any of
+        them is found in this state; a step that fails is enabled too, and the set must
+        account for it."""
         assert self.reducer is not None
-        stats = self.reducer.stats
-        chosen = self.reducer.choose(state, {tid for tid, _ in successors}.union(failed), frozenset(failed))
-        if chosen is None:
-            stats.full += 1
-            return successors
-        kept = [(tid, key) for tid, key in successors if tid in chosen]
-        index, depths = self.store.index, self.store.depth
-        for _, key in kept:
-            n = index.get(key)
-            if n is not None and depths[n] <= depth:  # may close a cycle: expand in full
-                stats.proviso += 1
-                stats.full += 1
-                return successors
-        stats.reduced += 1
-        stats.pruned += len(successors) - len(kept)
-        return kept
+        stats, index, depths = self.reducer.stats, self.store.index, self.store.depth
+        pack = self.compiled.packer.pack
+        chosen = self.reducer.choose(state, (*(tid for tid, _ in successors), *failed), tuple(failed))
+        if chosen is not None:
+            kept = [(tid, pack(*nxt)) for tid, nxt in successors if tid in chosen]
+            if not any(depths[index[key]] <= depth for _, key in kept if key in index):
+                stats.reduced += 1
+                stats.pruned += len(successors) - len(kept)
+                return kept
+            stats.proviso += 1  # a kept successor may close a cycle: expand in full
+        stats.full += 1
+        return [(tid, pack(*nxt)) for tid, nxt in successors]
 
     # ------------------------------------------------------------------ driver
 
@@ -198,33 +196,32 @@ class _Search:
                     self._tick(clock(), deadline, expanded, depths[i])
                 if invariants and self._violates(i, state, invariants):
                     continue
-                d = depths[i]
-                nd = d + 1
-                enabled = False
-                successors: list[tuple[int, bytes]] = []
+                successors: list[tuple[int, State]] = []
                 failed: list[int] = []  # enabled steps that fail (no successor, still enabled)
                 for slot, table in tables:
                     for tid, step in table.get(state[slot], ()):
                         try:
                             nxt = step(state)
                         except StepFailure as exc:
-                            enabled = True
                             failed.append(tid)
                             self._record_failure(i, tid, state, exc)
                             continue
                         if nxt is not None:
-                            enabled = True
-                            successors.append((tid, pack(*nxt)))
-                if not enabled:
+                            successors.append((tid, nxt))
+                if not (successors or failed):
                     self._check_terminal(i, state)
                     continue
-                if reduce is not None and len(successors) + len(failed) > 1:
-                    successors = reduce(state, successors, failed, d)
+                d = depths[i]
                 if d >= max_depth:
                     self.truncated = True
                     continue
-                transitions += len(successors)
-                for tid, key in successors:
+                if reduce is not None and len(successors) + len(failed) > 1:
+                    keyed = reduce(state, d, successors, failed)
+                else:
+                    keyed = [(tid, pack(*nxt)) for tid, nxt in successors]
+                transitions += len(keyed)
+                nd = d + 1
+                for tid, key in keyed:
                     if key not in index:
                         n = len(packed)
                         if n >= max_states:
