@@ -241,13 +241,18 @@ class _Emitter:
         if isinstance(op, ir.Fail):
             return [f"_fail(n, {op.message!r})"]
         if isinstance(op, ir.Assign):
-            lines = [f"_v = {self.value(op.value)}"]
-            if not (isinstance(op.value, ir.Const) and op.lo <= op.value.value <= op.hi):
-                msg = repr(f"{op.what} = ")
-                rng = repr(f" is out of range {op.lo}..{op.hi}")
-                lines.append(f"if not ({op.lo} <= _v <= {op.hi}): _fail(n, {msg} + str(_v) + {rng})")
-            lines.append(f"n[{self.loc(op.loc)}] = _v")
-            return lines
+            known = _bounds(op.value)
+            if known is not None and op.lo <= known[0] and known[1] <= op.hi:
+                # in range whatever the state: store it straight (Python evaluates the value
+                # before the location, as the two-line form does)
+                return [f"n[{self.loc(op.loc)}] = {self.value(op.value)}"]
+            msg = repr(f"{op.what} = ")
+            rng = repr(f" is out of range {op.lo}..{op.hi}")
+            return [
+                f"_v = {self.value(op.value)}",
+                f"if not ({op.lo} <= _v <= {op.hi}): _fail(n, {msg} + str(_v) + {rng})",
+                f"n[{self.loc(op.loc)}] = _v",
+            ]
         if isinstance(op, ir.ListRemove):
             return [f"_list_remove(n, {self.constant(op.table)}, {self.expr(op.elem)})"]
         if isinstance(op, ir.ListInsert):
@@ -257,6 +262,23 @@ class _Emitter:
             table = self.constant(op.table)
             return [f"_list_insert(n, {table}, {self.expr(op.elem)}, {op.where!r}, {first}, {cap}, {pos})"]
         raise TypeError(f"not an operation: {op!r}")
+
+
+def _bounds(e: ir.Expr) -> tuple[int, int] | None:
+    """Bounds on the values ``e`` can take in any state, where the expression alone tells
+    them (constants, truth values, table look-ups); None when it depends on the state."""
+    if isinstance(e, ir.Const):
+        return e.value, e.value
+    if (isinstance(e, ir.Binary) and e.op in _BOOLEAN) or (isinstance(e, ir.Unary) and e.op == "!"):
+        return 0, 1
+    if isinstance(e, ir.Lookup):
+        # a key outside the table, or a 0 entry of a nonzero table, is a model error
+        values = [v for v in e.values if v or not e.nonzero]
+        return (min(values), max(values)) if values else None
+    if isinstance(e, ir.Ite):
+        a, b = _bounds(e.then), _bounds(e.other)
+        return (min(a[0], b[0]), max(a[1], b[1])) if a is not None and b is not None else None
+    return None
 
 
 def _function_source(name: str, pc_slot: int, pc_to: int, ops: tuple[ir.Op, ...], em: _Emitter) -> str:

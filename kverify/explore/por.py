@@ -367,6 +367,7 @@ class StubbornSets:
         self.pc_slots = [p.pc_slot for p in self.system.processes]
         self.lock_slots = tuple(sorted(_lock_ops(self.system)[0]))
         self._cache: dict[object, tuple[set[int] | None, bool]] = {}
+        self._parts: dict[tuple[int, object, int, int], frozenset[int]] = {}
         # the program counters and lock owners of a state, in one call
         read_slots = (*self.pc_slots, *self.lock_slots)
         self._reads = itemgetter(*read_slots)  # every process has a pc: never empty
@@ -393,58 +394,56 @@ class StubbornSets:
         self.after = [self.alive_at[pid].get(pc, frozenset()) for pid, pc in zip(deps.pid, deps.pc_to)]
 
     def closure(self, state: State, seed: tuple[int, ...], enabled: set[int]) -> set[int]:
-        """The stubborn set grown from ``seed``; stops early once it holds every enabled step."""
-        return self._closure(_View(self, state), seed, enabled)
+        """The steps at their process's pc in the stubborn set grown from ``seed`` (a step of a
+        process that is elsewhere is represented by the current steps that lead to it); stops
+        early once it holds every enabled step."""
+        return self._closure(_View(self, state, enabled), seed, enabled)
 
     def _closure(self, view: _View, seed: tuple[int, ...], enabled: set[int]) -> set[int]:
-        deps = self.deps
-        dependent, pid_of, guard_enablers, guard_locks = (
-            deps.dependent, deps.pid, deps.guard_enablers, deps.guard_locks
-        )
-        alive, here, current, after, by_pid = view.alive, view.here, view.current, self.after, self.by_pid
-        chosen: set[int] = set()
-        work: list[int] = []
-
-        def add(new: frozenset[int] | set[int]) -> None:
-            """Add ``new`` to the set.  Only steps at their process's pc go on the work list:
-            a step of a process that is elsewhere needs (D2) just those of the process's
-            current steps from whose target its pc is still reachable."""
-            chosen.update(new)
-            work.extend(new & here)
-            away = new - here
-            if away:
-                for pid, steps in enumerate(current):
-                    if steps and not steps <= chosen:
-                        part = away & by_pid[pid]
-                        if part:
-                            leave = [u for u in steps if u not in chosen and not part.isdisjoint(after[u])]
-                            chosen.update(leave)
-                            work.extend(leave)
-
-        add(set(seed))
-        total = len(enabled)
-        while work and len(enabled.intersection(chosen)) < total:
+        """Reachability from ``seed`` over :meth:`_View.edges`, remembered per view so that
+        the seeds of one state share the work."""
+        memo, edges = view.memo, view.edges
+        chosen = set(seed)
+        if enabled <= chosen:
+            return chosen
+        work = list(seed)
+        while work:
             t = work.pop()
-            if t in enabled:
-                more = dependent[t]
-                outside = view.sections(pid_of[t])
-                if outside:
-                    # A step of another process that takes a lock this process holds, or
-                    # starts inside its critical section, cannot run before this process
-                    # releases it, and every step of this process is in the set: leave those
-                    # steps out.
-                    more = more - outside
-            else:
-                more = guard_enablers[t]
-                holders = self._holders(view.state, guard_locks[t])
-                if holders is not None:
-                    # Waiting for locks that are all held: only their holders' releases can
-                    # enable the step (anyone else must take a held lock first).
-                    more = more.intersection(frozenset().union(*(by_pid[h] for h in holders)))
-            new = (more & alive).difference(chosen)
+            more = memo.get(t)
+            if more is None:
+                more = edges(t)
+            new = more.difference(chosen)
             if new:
-                add(new)
+                chosen.update(new)
+                if enabled <= chosen:
+                    break
+                work.extend(new)
         return chosen
+
+    def _part(self, t: int, mode: object, q: int, pc: int) -> frozenset[int]:
+        """The steps of process ``q``, sitting at ``pc``, that :meth:`_View.edges` asks for on
+        behalf of ``t``; ``mode`` is the locks ``t``'s process holds when ``t`` is enabled, and
+        otherwise the processes holding the locks ``t``'s guard waits for (None: not all held).
+        The answer depends on nothing else, so it is remembered across states."""
+        deps = self.deps
+        if isinstance(mode, frozenset):  # t is enabled; mode: the locks its process holds
+            more = deps.dependent[t] & self.by_pid[q]
+            if mode and q != deps.pid[t]:
+                more = more - frozenset().union(*(self.behind[lock] for lock in mode))
+        else:
+            more = deps.guard_enablers[t] & self.by_pid[q]
+            if mode is not None and q not in mode[0]:  # type: ignore[index]
+                more = frozenset()
+        more = more & self.alive_at[q].get(pc, frozenset())
+        current = frozenset(deps.at_pc[q].get(pc, ()))
+        out = more & current
+        away = more - current
+        if away and not current <= out:
+            after = self.after
+            out = out | frozenset(u for u in current if not away.isdisjoint(after[u]))
+        if len(self._parts) < CACHE_LIMIT:
+            self._parts[(t, mode, q, pc)] = out
+        return out
 
     def _holders(self, state: State, locks: frozenset[int]) -> set[int] | None:
         """The processes holding ``locks`` (None when one of them is free, or there are none)."""
@@ -490,7 +489,7 @@ class StubbornSets:
         seeds: dict[int, list[int]] = {}
         for t in sorted(enabled):
             seeds.setdefault(deps.pid[t], []).append(t)
-        view = _View(self, state)
+        view = _View(self, state, enabled)
         for seed in seeds.values():
             picked = enabled.intersection(self._closure(view, tuple(seed), enabled))
             if any(deps.visible[t] for t in picked) or picked <= failing:
@@ -508,29 +507,55 @@ class StubbornSets:
 
 class _View:
     """What the closure reads of one state, computed once for all its seeds: the program
-    counters, the steps still alive, and per process the steps inside critical sections of
-    the locks it holds."""
+    counters, the locks each process holds, and the edges of the steps visited so far."""
 
-    def __init__(self, sets: StubbornSets, state: State) -> None:
+    def __init__(self, sets: StubbornSets, state: State, enabled: set[int]) -> None:
         self.sets = sets
         self.state = state
+        self.enabled = enabled
         self.pcs = [state[slot] for slot in sets.pc_slots]
-        self.alive = frozenset().union(*(table.get(pc, ()) for table, pc in zip(sets.alive_at, self.pcs)))
-        self.current = [frozenset(steps.get(pc, ())) for steps, pc in zip(sets.deps.at_pc, self.pcs)]
-        self.here = frozenset().union(*self.current)  # the steps at their process's pc
-        self._sections: dict[int, frozenset[int]] = {}
+        self._held: dict[int, frozenset[int]] = {}
+        self.memo: dict[int, frozenset[int]] = {}
 
-    def sections(self, pid: int) -> frozenset[int]:
-        """The steps of other processes that take a lock ``pid`` holds or start inside its
-        critical section."""
-        out = self._sections.get(pid)
+    def edges(self, t: int) -> frozenset[int]:
+        """The steps at their process's pc that a stubborn set holding ``t`` (a step at its
+        process's pc) must hold too.
+
+        The set needs (D1) every step dependent on an enabled ``t`` and (D2) a necessary
+        enabling set of a disabled one: the steps that may make its guard true.  Two
+        refinements: a step of another process that takes a lock ``t``'s process holds, or
+        starts inside its critical section, cannot run before that process releases the lock
+        (and every step of the process is in the set), so it is left out; a guard that waits
+        only for locks that are all held is enabled only by their holders' steps (anyone else
+        must take a held lock first).  Steps whose start pc their process can no longer reach
+        are dead and left out.  A needed step of a process that is elsewhere stands for the
+        process's current steps from whose target its start pc is still reachable (its
+        necessary enabling set); those take its place."""
+        sets = self.sets
+        deps = sets.deps
+        pid = deps.pid[t]
+        if t in self.enabled:
+            mode: object = self.held(pid)
+        else:
+            holders = sets._holders(self.state, deps.guard_locks[t])
+            mode = None if holders is None else (frozenset(holders),)
+        parts, part = sets._parts, sets._part
+        out: frozenset[int] = frozenset()
+        for q, pc in enumerate(self.pcs):
+            key = (t, mode, q, pc)
+            got = parts.get(key)
+            if got is None:
+                got = part(t, mode, q, pc)
+            if got:
+                out = out | got
+        self.memo[t] = out
+        return out
+
+    def held(self, pid: int) -> frozenset[int]:
+        """The locks ``pid`` holds."""
+        out = self._held.get(pid)
         if out is None:
-            sets = self.sets
-            mine = sets._locks_of(self.state, pid)
-            out = frozenset()
-            if mine:
-                out = frozenset().union(*(sets.behind[lock] for lock in mine)) - sets.by_pid[pid]
-            self._sections[pid] = out
+            out = self._held[pid] = self.sets._locks_of(self.state, pid)
         return out
 
 
