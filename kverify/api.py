@@ -67,18 +67,28 @@ def check_system(
     coverage: bool = False,
     min_switches: bool = False,
     fairness: bool = True,
+    compare_por: bool = False,
 ) -> Result:
     """Run the explicit-state search on ``system`` (``strategy`` is ``"bfs"`` or ``"dfs"``;
     ``por`` turns partial-order reduction on; ``coverage`` measures executed statements and
     vacuous properties; ``min_switches`` rewrites each trace to a shortest one with the fewest
     context switches; ``fairness=False`` drops the spec's fairness assumptions for its liveness
-    properties)."""
+    properties; ``compare_por`` also runs the full search, adds its figures and the reduction's
+    ratios to the ``por`` statistics and checks that the two searches agree)."""
     limits = Limits(max_states=max_states, max_depth=max_depth, time_limit=time_limit)
     compiled = compile_system(system)
     store = StateStore()
     result = search(
         compiled, limits, observer, frontier=make_frontier(strategy), store=store, por=por
     )
+    if compare_por:
+        if not por:
+            raise KverifyError(
+                "comparing with the full search needs the reduced search",
+                hint="drop --no-por and --strategy dfs",
+            )
+        full = search(compiled, limits, observer, frontier=make_frontier(strategy))
+        result = _compared(result, full)
     result = postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
     if por and result.violations and not min_switches:
         result = replace(result, notes=(
@@ -89,6 +99,34 @@ def check_system(
     if any(p.kind == "liveness" for p in system.properties) and result.reason != "interrupted":
         result = _with_liveness(compiled, result, fairness, max_states, time_limit, por)
     return result
+
+
+def _compared(reduced: Result, full: Result) -> Result:
+    """The reduced result with the full search's figures, the ratios, and whether the two
+    searches reached the same verdict on every property.  They must: a disagreement is a bug
+    in the reduction, so the full search's verdicts are reported then, with a note."""
+    por = dict(reduced.stats.extra.get("por", {}))
+    por["full_search"] = {
+        "states": full.stats.states,
+        "transitions": full.stats.transitions,
+        "seconds": round(full.stats.seconds, 6),
+    }
+    por["state_ratio"] = round(full.stats.states / max(reduced.stats.states, 1), 2)
+    por["transition_ratio"] = round(full.stats.transitions / max(reduced.stats.transitions, 1), 2)
+    if reduced.reason or full.reason:
+        por["agree"] = None  # a search stopped at a limit: nothing to compare
+    else:
+        por["agree"] = reduced.verdict == full.verdict and set(reduced.violated) == set(full.violated)
+    stats = replace(reduced.stats, extra={**reduced.stats.extra, "por": por})
+    if por["agree"] is not False:
+        return replace(reduced, stats=stats)
+    note = (
+        "the reduced and the full search disagree (violated with the reduction: "
+        f"{', '.join(reduced.violated) or 'none'}; without: {', '.join(full.violated) or 'none'}): "
+        "this is a bug in kverify's partial-order reduction, please report it; the verdicts "
+        "shown are the full search's"
+    )
+    return replace(full, stats=stats, notes=(*full.notes, note))
 
 
 def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: int | None,
@@ -155,6 +193,7 @@ def check(
     coverage: bool = False,
     min_switches: bool = False,
     fairness: bool = True,
+    compare_por: bool = False,
 ) -> Result:
     """Load the spec at ``spec_path`` (optionally one variant of its model) and check it.
 
@@ -173,6 +212,7 @@ def check(
         coverage=coverage,
         min_switches=min_switches,
         fairness=fairness,
+        compare_por=compare_por,
     ).result
 
 

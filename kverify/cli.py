@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="por",
         action="store_true",
         default=None,
-        help="partial-order reduction: stubborn sets and sleep sets (the default with the "
+        help="partial-order reduction with strong stubborn sets (the default with the "
         "breadth-first search; see docs/engine.md)",
     )
     check.add_argument(
@@ -130,6 +130,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="explore every interleaving (shortest counterexamples; the default with "
         "--strategy dfs)",
+    )
+    check.add_argument(
+        "--compare-por",
+        action="store_true",
+        help="also run the full search: report its states, transitions and time beside the "
+        "reduced run's, with the ratios, and check that both reach the same verdicts",
     )
     check.add_argument(
         "--no-fairness",
@@ -172,6 +178,12 @@ def run_check(args: argparse.Namespace) -> int:
         )
     if args.por is None:
         args.por = args.strategy == "bfs"
+    if args.compare_por and not args.por:
+        raise KverifyError(
+            "--compare-por compares the reduced search with the full one, and the reduction "
+            "is off here",
+            hint="drop --no-por (and --strategy dfs: the reduction needs the breadth-first search)",
+        )
     if args.list_variants:
         return _list_variants(specs, args.out)
     if args.audit_por:
@@ -239,6 +251,7 @@ def _check_one(spec: str, args: argparse.Namespace) -> Checked:
                 coverage=args.coverage or args.strict,
                 min_switches=args.min_switches,
                 fairness=args.fairness,
+                compare_por=args.compare_por,
             )
     except KverifyError as exc:
         print(exc.render(), file=sys.stderr)

@@ -6,6 +6,7 @@ Pure functions from :class:`~kverify.result.Result` to text; the CLI decides whe
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from kverify.result import Result, Verdict
 from kverify.trace.cpu import render_cpu
@@ -43,6 +44,8 @@ def render_result(result: Result, fmt: str = "text") -> str:
     por = result.stats.extra.get("por")
     if isinstance(por, dict):
         lines.append(f"  reduction: {por_summary(por)}")
+        if "full_search" in por:
+            lines.append(f"  full search: {full_search_summary(por)}")
     text = "\n".join(lines) + "\n"
     render = render_cpu if fmt == "cpu" else render_text
     for violation in result.violations:
@@ -60,6 +63,21 @@ def por_summary(por: dict[str, int]) -> str:
         f"{por['reduced_states']} of {expanded} states expanded with a "
         f"stubborn set, {por['pruned_steps']} enabled steps not followed; full expansions forced by "
         f"the cycle proviso {por['proviso']}, by visibility {por['visible']}"
+    )
+
+
+def full_search_summary(por: dict[str, Any]) -> str:
+    """One line comparing the reduced search with the full one (``--compare-por``)."""
+    full = por["full_search"]
+    agree = {
+        True: "same verdicts",
+        False: "VERDICTS DIFFER (a bug in the reduction: see the note)",
+        None: "verdicts not compared (a search stopped at a limit)",
+    }[por["agree"]]
+    return (
+        f"{full['states']} states, {full['transitions']} transitions, {full['seconds']:.2f} s; "
+        f"the reduction stores {por['state_ratio']:.2f}x fewer states and follows "
+        f"{por['transition_ratio']:.2f}x fewer transitions; {agree}"
     )
 
 

@@ -229,6 +229,46 @@ def test_reduction_is_on_by_default_with_bfs_and_off_with_no_por_or_dfs(capsys):
     assert "need not be the shortest" not in capsys.readouterr().out
 
 
+def test_compare_por_reports_the_full_search_and_its_ratios(capsys):
+    """--compare-por adds the full search's figures (those of a --no-por run) and the ratios to
+    the reduced run's statistics, says the verdicts agree, and is refused without reduction."""
+    spec = str(Path(__file__).resolve().parent.parent / "specs" / "mod_vs_cancel.kvs")
+    assert main(["check", spec, "--variant", "v5.13", "--format", "json", "--no-por"]) == 0
+    full = json.loads(capsys.readouterr().out)
+    assert main(["check", spec, "--variant", "v5.13", "--format", "json", "--compare-por"]) == 0
+    both = json.loads(capsys.readouterr().out)
+    por = both["por"]
+    assert por["full_search"]["states"] == full["states"]
+    assert por["full_search"]["transitions"] == full["transitions"]
+    assert por["state_ratio"] == round(full["states"] / both["states"], 2) > 1
+    assert por["transition_ratio"] == round(full["transitions"] / both["transitions"], 2) > 1
+    assert por["agree"] is True
+    assert main(["check", spec, "--compare-por"]) == 1
+    line = next(x for x in capsys.readouterr().out.splitlines() if "full search:" in x)
+    assert "fewer states" in line and "same verdicts" in line
+    assert main(["check", spec, "--compare-por", "--max-states", "50", "--format", "json"]) == 3
+    assert json.loads(capsys.readouterr().out)["por"]["agree"] is None
+    for flags in (["--no-por"], ["--strategy", "dfs"]):
+        assert main(["check", spec, "--compare-por", *flags]) == 2
+        assert "hint: drop --no-por" in capsys.readouterr().err
+
+
+def test_compare_por_catches_a_reduction_that_loses_a_violation(monkeypatch, capsys):
+    """A reduction that follows one step per state misses the race; the comparison says so
+    and reports the full search's verdicts."""
+    from kverify.explore.por import StubbornSets
+
+    monkeypatch.setattr(StubbornSets, "choose", lambda self, state, enabled, failing=(): {min(enabled)})
+    spec = str(Path(__file__).resolve().parent.parent / "specs" / "mod_vs_cancel.kvs")
+    assert main(["check", spec, "--format", "json"]) == 0  # the broken reduction alone
+    assert capsys.readouterr()
+    assert main(["check", spec, "--compare-por", "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["por"]["agree"] is False
+    assert out["violated"] == ["canceling_blocks_queueing"]
+    assert any("bug in kverify's partial-order reduction" in note for note in out["notes"])
+
+
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("kverify ")
