@@ -24,7 +24,8 @@ def race_trace() -> Trace:
 def test_text_table():
     assert render_text(race_trace()) == (
         "violation of no_lost_update (final): no_lost_update is false\n"
-        "initial: x=0, cpu0.tmp=0, cpu1.tmp=0\n"
+        "initial: x=0 (not listed: 2 variables, program counters and locals at their declared "
+        "initial values; --format json has them all)\n"
         "step | process | model line  | kernel            | statement   | changes\n"
         "-----+---------+-------------+-------------------+-------------+--------\n"
         "   1 | cpu0    | test.kvl:10 | inc kthread.c:100 | tmp = x     |\n"
@@ -32,6 +33,28 @@ def test_text_table():
         "   3 | cpu0    | test.kvl:11 | inc kthread.c:101 | x = tmp + 1 | x=1\n"
         "   4 | cpu1    | test.kvl:13 | inc kthread.c:101 | x = tmp + 1 |\n"
     )
+
+
+def test_initial_line_lists_what_the_steps_change_and_what_init_set():
+    """On a real trace: the initial line names exactly the variables some step changes and
+    those whose initial value differs from their declared one, and counts the rest; JSON keeps
+    every value."""
+    import re
+    from pathlib import Path
+
+    from kverify.api import load_system
+
+    system = load_system(str(Path(__file__).resolve().parent.parent / "specs" / "mod_vs_cancel.kvs"))
+    trace = check_system(system).violations[0].trace
+    assert trace is not None
+    line = render_text(trace).splitlines()[1]
+    declared = system.layout.describe(system.layout.initial())
+    changed = {name for step in trace.steps for name in step.changes}
+    expected = {n for n, value in trace.initial_values.items() if n in changed or value != declared[n]}
+    listed = {n for n in trace.initial_values if re.search(rf"(^initial: |, ){re.escape(n)}=", line)}
+    assert listed == expected and "dw.work.queued" in listed and "cpu0.state" not in listed
+    assert f"(not listed: {len(trace.initial_values) - len(expected)} variables" in line
+    assert trace_to_json(trace)["initial"] == trace.initial_values
 
 
 def test_cpu_columns():

@@ -21,7 +21,7 @@ and need strengthening.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import z3
 
@@ -34,7 +34,7 @@ from kverify.smt.bmc import bmc
 from kverify.smt.encode import MODEL_ERROR, Vec
 from kverify.smt.extract import confirmed_trace
 from kverify.smt.relation import SymbolicSystem
-from kverify.trace.model import Trace, TraceViolation
+from kverify.trace.model import TraceViolation
 
 CTI = "cti"  # the kind of a Violation that is a counterexample to induction only
 
@@ -100,14 +100,7 @@ def _as_cti(cti: Violation, why: str) -> Violation:
     v = cti.trace.violation
     assert v is not None
     message = f"counterexample to induction ({why}): {v.message}"
-    trace = Trace(
-        initial=cti.trace.initial,
-        initial_values=cti.trace.initial_values,
-        processes=cti.trace.processes,
-        steps=cti.trace.steps,
-        violation=TraceViolation(v.prop, CTI, message),
-        loop=cti.trace.loop,
-    )
+    trace = replace(cti.trace, violation=TraceViolation(v.prop, CTI, message))
     return Violation(cti.prop, CTI, message, trace)
 
 

@@ -42,9 +42,17 @@ def build_trace(
             )
         )
         before = after
+    declared = layout.initial()
+    changed = {name for step in steps for name in step.changes}
+    shown = frozenset(
+        v.name
+        for v in layout.variables
+        if v.name in changed or any(initial[i] != declared[i] for i in v.slots)
+    )
     return Trace(
         initial=initial,
         initial_values=layout.describe(initial),
+        shown=shown,
         processes=tuple(p.name for p in system.processes),
         steps=tuple(steps),
         violation=violation,

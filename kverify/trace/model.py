@@ -48,6 +48,9 @@ class Trace:
     ``initial_values`` is the initial state shown as text (variable name -> value);
     ``processes`` lists every process name in pid order (the columns of a CPU-column view).
     ``loop`` is the index of the step a lasso returns to (None for a finite trace).
+    ``shown`` names the initial values a compact view prints: the variables some step changes
+    and those that do not hold their declared initial value (None: all of them).  Program
+    counters and locals are shown only by the second rule (steps' changes leave them out).
     """
 
     initial: State
@@ -56,6 +59,7 @@ class Trace:
     steps: tuple[TraceStep, ...]
     violation: TraceViolation | None = None
     loop: int | None = None
+    shown: frozenset[str] | None = None
 
     def __len__(self) -> int:
         return len(self.steps)

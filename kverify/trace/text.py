@@ -19,12 +19,29 @@ MAX_LABEL = 60
 
 def render_text(trace: Trace) -> str:
     """The trace as a table: header naming the violation, the initial state, one row per step."""
-    lines = [_headline(trace), "initial: " + _pairs(trace.initial_values)]
+    lines = [_headline(trace), _initial(trace)]
     rows = [HEADER] + [_row(k, step) for k, step in enumerate(trace.steps, start=1)]
     lines.extend(_table(rows))
     if trace.loop is not None:
         lines.append(trace.loop_note())
     return "\n".join(lines) + "\n"
+
+
+def _initial(trace: Trace) -> str:
+    """The initial values a reader needs: those the steps change and those that differ from
+    their declaration (what the spec's init set); the rest are counted, not listed."""
+    values = trace.initial_values
+    if trace.shown is None:
+        return "initial: " + _pairs(values)
+    shown = {name: value for name, value in values.items() if name in trace.shown}
+    line = "initial: " + (_pairs(shown) or "every variable at its declared initial value")
+    left = len(values) - len(shown)
+    if left:
+        line += (
+            f" (not listed: {left} variables, program counters and locals at their declared "
+            "initial values; --format json has them all)"
+        )
+    return line
 
 
 def _headline(trace: Trace) -> str:
