@@ -99,9 +99,32 @@ def test_trace_without_its_last_step_replays_clean(itf_file: Path, tmp_path: Pat
 
 
 def test_replay_on_the_fixed_variant_does_not_fit(itf_file: Path) -> None:
+    """v5.13 has other function locals than the reference: the layouts differ, and the error
+    says so and names the variant the trace was recorded on, instead of a divergence."""
     proc = run("replay", str(itf_file), "--variant", "v5.13")
-    assert proc.returncode in (0, 2)
-    assert "reproduces" not in proc.stdout
+    assert proc.returncode == 2 and "reproduces" not in proc.stdout
+    assert "recorded on another state layout" in proc.stderr
+    assert "(recorded on variant reference, replayed on v5.13)" in proc.stderr
+    assert "hint: replay it on its own variant: --variant reference" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_replay_on_a_variant_with_the_same_layout_names_both_variants(itf_file: Path) -> None:
+    """lost_wakeup keeps the reference's variables but not its steps: the trace diverges, and
+    the message says it was recorded on another variant."""
+    from kverify.trace.itf import itf_vars, layout_difference
+
+    doc = json.loads(itf_file.read_text())
+    system = api.load_system(SPEC, "lost_wakeup")
+    assert layout_difference(doc, system.layout).startswith("the trace was recorded on another")
+    doc["vars"] = [v.name for v in itf_vars(system.layout)]  # only the variables it has
+    assert layout_difference(doc, system.layout) == ""
+    path = itf_file.parent / "same-layout.json"
+    path.write_text(json.dumps(doc))
+    proc = run("replay", str(path), "--variant", "lost_wakeup")
+    assert proc.returncode == 2
+    assert "diverges at step" in proc.stderr
+    assert "recorded on variant reference, replayed on lost_wakeup" in proc.stderr
 
 
 def test_unreadable_trace_exits_2(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from kverify.commands.outputs import emit
 from kverify.errors import KverifyError
 from kverify.explore.compile import compile_system
 from kverify.trace.cpu import render_cpu
-from kverify.trace.itf import ItfError, itf_to_trace, read_meta
+from kverify.trace.itf import ItfError, itf_to_trace, layout_difference, read_meta
 from kverify.trace.replay import ReplayError, reproduce
 from kverify.trace.text import render_text
 
@@ -44,14 +44,25 @@ def run_replay(args: argparse.Namespace) -> int:
     spec = _spec_path(args.spec or meta.get("spec") or meta.get("source"), args.trace)
     variant = args.variant or meta.get("variant") or None
     system = api.load_system(spec, variant)
+    recorded = meta.get("variant")
+    other = f"recorded on variant {recorded}, replayed on {system.variant}"
+    other = other if isinstance(recorded, str) and recorded != system.variant else ""
+    difference = layout_difference(doc, system.layout)
+    if difference:
+        raise KverifyError(
+            f"{args.trace}: {difference}" + (f" ({other})" if other else ""),
+            hint=f"replay it on its own variant: --variant {recorded}"
+            if other
+            else "the model changed since the trace was recorded: check the spec again for a new trace",
+        )
     compiled = compile_system(system)
     try:
         trace = itf_to_trace(doc, system)
         outcome = reproduce(system, compiled, trace)
     except ItfError as exc:
-        return _diverged(args.trace, exc.message, exc.state)
+        return _diverged(args.trace, exc.message, exc.state, other)
     except ReplayError as exc:
-        return _diverged(args.trace, exc.message, exc.step)
+        return _diverged(args.trace, exc.message, exc.step, other)
     steps = len(trace.steps)
     head = f"{args.trace}: replayed {steps} steps on {spec} ({system.variant}); "
     if outcome.violation is None:
@@ -63,9 +74,12 @@ def run_replay(args: argparse.Namespace) -> int:
     return 1
 
 
-def _diverged(path: str, message: str, step: int | None) -> int:
+def _diverged(path: str, message: str, step: int | None, other: str = "") -> int:
+    """Report a divergence; ``other`` says the trace was recorded on another variant (where
+    the variants differ, a divergence is what replaying there shows)."""
     where = f"step {step}" if step is not None else "the end"
-    print(f"{path}: the trace no longer fits the model (diverges at {where}): {message}",
+    also = f"; {other}" if other else ""
+    print(f"{path}: the trace no longer fits the model (diverges at {where}{also}): {message}",
           file=sys.stderr)
     return 2
 

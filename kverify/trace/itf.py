@@ -219,6 +219,30 @@ def read_meta(doc: Any) -> dict[str, Any]:
     return meta if isinstance(meta, dict) else {}
 
 
+def layout_difference(doc: Any, layout: Layout, shown: int = 3) -> str:
+    """How the variables an ITF document lists (its ``vars``) differ from ``layout``'s, in
+    words; "" when they are the same (in any order) or the document lists none."""
+    recorded = doc.get("vars") if isinstance(doc, dict) else None
+    if not isinstance(recorded, list):
+        return ""
+    names = [v.name for v in itf_vars(layout)]
+    missing = [n for n in names if n not in set(recorded)]
+    unknown = [str(n) for n in recorded if n not in set(names)]
+    if not (missing or unknown):
+        return ""
+
+    def some(items: list[str]) -> str:
+        more = f", and {len(items) - shown} more" if len(items) > shown else ""
+        return ", ".join(items[:shown]) + more
+
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} of the model's variables are not in the trace ({some(missing)})")
+    if unknown:
+        parts.append(f"{len(unknown)} of the trace's variables are not in the model ({some(unknown)})")
+    return "the trace was recorded on another state layout: " + "; ".join(parts)
+
+
 def decode_itf(doc: Any, layout: Layout) -> ItfTrace:
     """Decode an ITF document written by :func:`trace_to_itf` against ``layout``."""
     meta = read_meta(doc)
