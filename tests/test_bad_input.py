@@ -125,6 +125,17 @@ def test_init_that_never_ends_is_an_error(tmp_path: Path) -> None:
     assert "init" in p.stderr
 
 
+def test_syntax_hint_names_punctuation_by_its_text(tmp_path: Path) -> None:
+    """An operand is missing: the hint lists what may start one, as the user types it
+    ('&', '!', '-', '~'), not as lark's terminal names (AMPERSAND, BANG, MINUS, TILDE)."""
+    p = kverify("check", str(spec(tmp_path, "int<0..3> x;\nprocess p { x = 1 +; }\n")), cwd=tmp_path)
+    assert p.returncode == 2 and LOCATION.search(p.stderr), p.stderr
+    hint = next(line for line in p.stderr.splitlines() if line.startswith("hint: expected"))
+    for text in ("'&'", "'!'", "'-'", "'~'", "'('", "a name", "a number"):
+        assert text in hint
+    assert not re.search(r"\b[A-Z]{3,}\b|ampersand|bang|tilde|minus", hint), hint
+
+
 def test_two_init_blocks_are_an_error(tmp_path: Path) -> None:
     # today: the second init silently replaces the first
     body = "int<0..3> a;\ninit { a = 1; }\ninit { a = 2; }\nprocess p { }\n"

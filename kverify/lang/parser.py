@@ -36,12 +36,14 @@ def _token_word(name: str) -> str:
     """How a hint names a terminal: a word for named ones, the text of anonymous ones."""
     if name in _TOKEN_WORDS:
         return _TOKEN_WORDS[name]
+    try:
+        pattern = _parser().get_terminal(name).pattern
+    except KeyError:
+        pattern = None
+    if pattern is not None and pattern.type == "str":
+        return repr(pattern.value)  # a keyword or punctuation: its text ('&', '!', 'either')
     if name.upper().startswith("__ANON"):
-        try:
-            pattern = _parser().get_terminal(name).pattern
-        except KeyError:
-            return ""
-        return repr(pattern.value) if pattern.type == "str" else ""
+        return ""
     return name.lower() if name.isupper() else repr(name)
 
 
