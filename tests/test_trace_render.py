@@ -145,6 +145,28 @@ def test_cpu_columns_nest_wrap_and_show_function_changes():
     )  # entered again after the callee
 
 
+def test_cpu_columns_name_the_callers_of_a_first_step_deep_in_a_call():
+    """A process whose first step is two calls deep starts with both callers, outermost first;
+    a later step in the same call adds no header."""
+    stack = ("kthread_cancel_delayed_work_sync", "__kthread_cancel_work_sync")
+    trace = Trace(
+        initial=(0,),
+        initial_values={"x": "0"},
+        processes=("cpu0",),
+        steps=(
+            _step(0, "worker = work->worker", "__kthread_cancel_work_sync", stack, 1082),
+            _step(0, "raw_spin_lock_irqsave(&worker->lock)", "__kthread_cancel_work_sync", stack, 1089),
+        ),
+    )
+    body = [line.rstrip() for line in render_cpu(trace).splitlines()[2:]]
+    assert body[:4] == [
+        "kthread_cancel_delayed_work_sync()",
+        "  __kthread_cancel_work_sync()",
+        "    worker = work->worker @1082",
+        "    raw_spin_lock_irqsave(&worker->lock)",
+    ]
+
+
 def test_json_trace():
     data = trace_to_json(race_trace())
     json.dumps(data)  # plain data only

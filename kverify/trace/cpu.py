@@ -1,8 +1,9 @@
 """A trace in the "CPU0 | CPU1" columns kernel commit messages use to show a race.
 
 One column per process, one row per step.  When the kernel function a process runs changes, a
-row with the function name comes first, indented by its call depth; the statements follow,
-indented one level deeper, each with the kthread.c line it stands for::
+row with the function name comes first, indented by its call depth (with rows for the callers
+not shown yet, outermost first); the statements follow, indented one level deeper, each with
+the kthread.c line it stands for::
 
     cpu0                          | cpu1
     ------------------------------+-----------------------------------
@@ -42,16 +43,25 @@ def render_cpu(trace: Trace, width: int = WIDTH) -> str:
 
 
 def _rows(trace: Trace, width: int) -> list[Row]:
+    """The rows of the columns.  A step whose function differs from its process's previous
+    one gets a header row; so do the enclosing calls not shown yet (a process whose first step
+    is two calls deep starts with both callers, outermost first)."""
     rows: list[Row] = []
-    current: dict[int, str | None] = {}
+    shown: dict[int, list[str]] = {}  # per process: the frames of its last header rows
     for step in trace.steps:
         function, depth = _function(step)
-        if function is not None and current.get(step.pid) != function:
-            indent = INDENT * depth
-            rows.append(
-                (step.pid, indent + shorten(function + "()", width - len(indent)))
-            )
-        current[step.pid] = function
+        if function is not None:
+            frames = [*step.stack[:depth], function]
+            before = shown.get(step.pid, [])
+            same = 0
+            while same < min(len(frames), len(before)) and frames[same] == before[same]:
+                same += 1
+            if same == len(frames) and before[-1:] != [function]:
+                same -= 1  # back in a caller: name it again
+            for level in range(same, len(frames)):
+                indent = INDENT * level
+                rows.append((step.pid, indent + shorten(frames[level] + "()", width - len(indent))))
+            shown[step.pid] = frames
         indent = INDENT * (depth + 1) if function is not None else ""
         rows.extend((step.pid, text) for text in _wrap(_statement(step), indent, width))
     return rows
