@@ -167,6 +167,30 @@ def test_cpu_columns_name_the_callers_of_a_first_step_deep_in_a_call():
     ]
 
 
+def test_cpu_columns_show_a_helper_under_its_own_name_not_its_callers_twice():
+    """A model helper standing for a kernel call (its statements carry the caller's kthread.c
+    line) is a frame of its own: the caller is not shown nested in itself."""
+    trace = Trace(
+        initial=(0,),
+        initial_values={"x": "0"},
+        processes=("cpu0",),
+        steps=(
+            _step(0, "x = 1", "create_kthread", ("create_kthread",), 277),
+            _step(0, "if (failslab) [no]", "create_kthread", ("create_kthread", "kernel_thread"), 278),
+            _step(0, "y = 2", "create_kthread", ("create_kthread",), 279),
+        ),
+    )
+    body = [line.rstrip() for line in render_cpu(trace).splitlines()[2:8]]
+    assert body == [
+        "create_kthread()",
+        "  x = 1 @277",
+        "  kernel_thread()",
+        "    if (failslab) [no] @278",
+        "create_kthread()",
+        "  y = 2 @279",
+    ]
+
+
 def test_json_trace():
     data = trace_to_json(race_trace())
     json.dumps(data)  # plain data only

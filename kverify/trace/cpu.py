@@ -43,36 +43,36 @@ def render_cpu(trace: Trace, width: int = WIDTH) -> str:
 
 
 def _rows(trace: Trace, width: int) -> list[Row]:
-    """The rows of the columns.  A step whose function differs from its process's previous
-    one gets a header row; so do the enclosing calls not shown yet (a process whose first step
-    is two calls deep starts with both callers, outermost first)."""
+    """The rows of the columns.  A step whose call chain differs from its process's previous
+    one gets a header row for each call not shown yet, outermost first (a process whose first
+    step is two calls deep starts with both callers), and one for the function it returns to."""
     rows: list[Row] = []
-    shown: dict[int, list[str]] = {}  # per process: the frames of its last header rows
+    shown: dict[int, list[str]] = {}  # per process: the call chain of its last step
     for step in trace.steps:
-        function, depth = _function(step)
-        if function is not None:
-            frames = [*step.stack[:depth], function]
+        frames = _frames(step)
+        if frames:
             before = shown.get(step.pid, [])
             same = 0
             while same < min(len(frames), len(before)) and frames[same] == before[same]:
                 same += 1
-            if same == len(frames) and before[-1:] != [function]:
+            if same == len(frames) and len(before) > len(frames):
                 same -= 1  # back in a caller: name it again
             for level in range(same, len(frames)):
                 indent = INDENT * level
                 rows.append((step.pid, indent + shorten(frames[level] + "()", width - len(indent))))
             shown[step.pid] = frames
-        indent = INDENT * (depth + 1) if function is not None else ""
+        indent = INDENT * len(frames)
         rows.extend((step.pid, text) for text in _wrap(_statement(step), indent, width))
     return rows
 
 
-def _function(step: TraceStep) -> tuple[str | None, int]:
-    """The kernel (or model) function a step belongs to, and its call depth."""
-    depth = max(len(step.stack) - 1, 0)
-    if step.kernel is not None:
-        return step.kernel.function, depth
-    return (step.stack[-1] if step.stack else None), depth
+def _frames(step: TraceStep) -> list[str]:
+    """The model functions a step runs in, outermost first.  Kernel functions keep their
+    kthread.c names; a helper that models a kernel call (``kernel_thread``, ``do_exit``)
+    shows under its own name, and its statements carry the kthread.c line of the call."""
+    if step.stack:
+        return list(step.stack)
+    return [step.kernel.function] if step.kernel is not None else []
 
 
 def _statement(step: TraceStep) -> str:
