@@ -3,7 +3,8 @@
 For every spec under ``specs/``, on the ``reference`` variant and on the newest kernel version
 its model has, which carries the upstream fixes (``v5.13`` for the worker model, ``v6.12`` for
 the life-cycle model), load the spec, run the breadth-first search over the full state space
-(``--por``: with the opt-in partial-order reduction) and print one row of a markdown table:
+(``--por``: with partial-order reduction, which the API runs only when asked) and print one
+row of a markdown table:
 states, transitions, search seconds, states per second and bytes per stored state (see
 :meth:`kverify.explore.store.StateStore.bytes_per_state`).  The large spec
 ``delayed_callers_3`` (millions of states, about a minute per variant) is left out by

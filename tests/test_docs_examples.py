@@ -1,4 +1,5 @@
-"""Every example of docs/language.md parses; every complete spec in it loads."""
+"""Every example of docs/language.md parses; every complete spec in it loads and reaches the
+verdict its fence states (``violated``) or holds."""
 
 from __future__ import annotations
 
@@ -7,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from kverify.api import check_system
 from kverify.lang import load_spec, parse
+from kverify.result import Verdict
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
 FENCE = re.compile(r"^```(kvs|kvl)([^\n]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
-def _blocks() -> list[tuple[str, str | None, str, int]]:
-    """(kind, file= path or None, text, line in the doc) of every kvs/kvl block."""
+def _blocks() -> list[tuple[str, str | None, str, int, bool]]:
+    """(kind, file= path or None, text, line in the doc, whether the fence says ``violated``)
+    of every kvs/kvl block."""
     text = DOC.read_text()
     out = []
     for m in FENCE.finditer(text):
@@ -26,6 +30,7 @@ def _blocks() -> list[tuple[str, str | None, str, int]]:
                 path.group(1) if path else None,
                 body,
                 text.count("\n", 0, m.start()) + 1,
+                "violated" in info.split(),
             )
         )
     return out
@@ -40,12 +45,12 @@ def test_the_doc_has_examples() -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "path", "text", "line"), BLOCKS, ids=[f"line{b[3]}" for b in BLOCKS]
+    ("kind", "path", "text", "line", "violated"), BLOCKS, ids=[f"line{b[3]}" for b in BLOCKS]
 )
 def test_doc_example(
-    tmp_path: Path, kind: str, path: str | None, text: str, line: int
+    tmp_path: Path, kind: str, path: str | None, text: str, line: int, violated: bool
 ) -> None:
-    for _, other, body, _ in BLOCKS:  # the named files other examples use or include
+    for _, other, body, _, _ in BLOCKS:  # the named files other examples use or include
         if other is not None:
             target = tmp_path / other
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +61,11 @@ def test_doc_example(
         spec.write_text(text)
         system = load_spec(str(spec))
         assert system.transitions, "a complete spec has steps"
+        result = check_system(system, max_states=200_000)
+        assert result.verdict is (Verdict.VIOLATED if violated else Verdict.HOLDS), (
+            f"language.md:{line}: {result.verdict.value} {result.violated} "
+            "(a fence that says `violated` expects a violation)"
+        )
 
 
 def test_tutorial_finds_the_lost_update(tmp_path: Path) -> None:
