@@ -46,3 +46,13 @@ def test_graph_refuses_a_large_state_space(tmp_path: Path, monkeypatch, capsys) 
     spec.write_text("//\n")
     assert main(["graph", str(spec), "--dot", str(tmp_path / "g.dot"), "--max-states", "50"]) == 3
     assert "too large to draw" in capsys.readouterr().err
+    assert not (tmp_path / "g.dot").exists()
+
+
+def test_graph_refuses_a_large_state_space_even_with_a_violation_in_it(tmp_path: Path, capsys) -> None:
+    """A violation found before the limit does not make a truncated graph drawable."""
+    spec = Path(__file__).resolve().parent.parent / "specs" / "mod_vs_cancel.kvs"
+    dot = tmp_path / "g.dot"
+    assert main(["graph", str(spec), "--dot", str(dot), "--max-states", "2000"]) == 3
+    assert "too large to draw" in capsys.readouterr().err
+    assert not dot.exists()

@@ -20,7 +20,6 @@ from kverify.explore.search import Limits, search
 from kverify.explore.store import StateStore
 from kverify.export.dot import render_dot
 from kverify.report import exit_code, render_summary
-from kverify.result import Verdict
 
 DEFAULT_MAX_STATES = 2000
 
@@ -49,7 +48,7 @@ def run_graph(args: argparse.Namespace) -> int:
     store = StateStore()
     result = search(compiled, Limits(max_states=args.max_states), frontier=BfsFrontier(), store=store)
     print(render_summary(result))
-    if result.verdict is Verdict.INCOMPLETE:
+    if result.reason:  # a limit stopped the search (a violation found first does not count)
         print(
             f"the state space has more than {args.max_states} states: too large to draw "
             "(raise --max-states, or draw a smaller scenario)",
