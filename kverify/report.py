@@ -27,9 +27,31 @@ def render_results(results: list[Result], fmt: str) -> str:
     if fmt == "json":
         data = [r.to_json() for r in results]
         return json.dumps(data[0] if len(data) == 1 else data, indent=2) + "\n"
-    return "\n".join(
+    text = "\n".join(
         render_result(r, fmt) for r in results if r.verdict is not Verdict.ERROR
     )
+    return text + ("\n" + render_tally(results) if len(results) > 1 else "")
+
+
+def render_tally(results: list[Result]) -> str:
+    """One closing line for a run over several specs: how many hold, which are violated,
+    incomplete or could not be checked."""
+    groups: dict[Verdict, list[str]] = {}
+    for r in results:
+        name = r.spec if r.variant == "reference" else f"{r.spec} ({r.variant})"
+        groups.setdefault(r.verdict, []).append(name)
+    parts = []
+    for verdict, word in (
+        (Verdict.VIOLATED, "violated"),
+        (Verdict.HOLDS, "hold"),
+        (Verdict.INCOMPLETE, "incomplete"),
+        (Verdict.ERROR, "could not be checked"),
+    ):
+        names = groups.get(verdict, [])
+        if names:
+            listed = f" ({', '.join(names)})" if verdict is not Verdict.HOLDS else ""
+            parts.append(f"{len(names)} {word}{listed}")
+    return f"checked {len(results)} specs: " + ", ".join(parts) + "\n"
 
 
 def render_result(result: Result, fmt: str = "text") -> str:

@@ -269,6 +269,20 @@ def test_compare_por_catches_a_reduction_that_loses_a_violation(monkeypatch, cap
     assert any("bug in kverify's partial-order reduction" in note for note in out["notes"])
 
 
+def test_a_run_over_several_specs_ends_with_a_tally(tmp_path, capsys):
+    """The last line says how many specs hold and names those violated or not checked; a
+    single spec's report has no such line, and JSON output none either."""
+    specs = Path(__file__).resolve().parent.parent / "specs"
+    missing = str(tmp_path / "missing.kvs")
+    main(["check", str(specs / "mod_vs_cancel.kvs"), str(specs / "destroy_worker.kvs"), missing])
+    last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
+    assert last == f"checked 3 specs: 1 violated (mod_vs_cancel), 1 hold, 1 could not be checked ({missing})"
+    main(["check", str(specs / "destroy_worker.kvs")])
+    assert "checked " not in capsys.readouterr().out
+    main(["check", str(specs / "destroy_worker.kvs"), str(specs / "destroy_worker.kvs"), "--format", "json"])
+    assert isinstance(json.loads(capsys.readouterr().out), list)
+
+
 def test_version(capsys):
     assert main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("kverify ")
