@@ -248,6 +248,9 @@ def fair_sccs(nodes: set[int], g: Graph, pid_of: list[int],
 # --------------------------------------------------------------------------- the check
 
 
+FULL_GRAPH_NOTE = "liveness: checked on the full state graph, without partial-order reduction"
+
+
 @dataclass(frozen=True)
 class LivenessOutcome:
     """Verdicts of the liveness properties, their violations, and notes for the result."""
@@ -266,7 +269,7 @@ def check_liveness(compiled: CompiledSystem, *, fairness: bool = True,
     props = [p for p in system.properties if p.kind == "liveness"]
     if not props:
         return LivenessOutcome({}, (), ())
-    notes = ["liveness: partial-order reduction off (checked on the full state graph)"]
+    notes = [FULL_GRAPH_NOTE]
     assumed = system.fairness if fairness else ()
     if not fairness:
         notes.append("liveness: no fairness assumed (--no-fairness)")
@@ -459,6 +462,7 @@ def _message(system: TransitionSystem, g: Graph, prop: Property, entry: int,
     if terminal:
         tail = "; no step is enabled: the run stays in its last state for ever"
     else:
-        tail = f"; the last {len(cycle)} step(s) repeat for ever"
+        some = "step repeats" if len(cycle) == 1 else f"{len(cycle)} steps repeat"
+        tail = f"; the last {some} for ever"
     stuck = ("; never moving: " + "; ".join(waiting)) if waiting else ""
     return text + tail + stuck

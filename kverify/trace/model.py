@@ -72,7 +72,8 @@ class Trace:
             return "(no step is enabled: the run stays in this last state for ever)"
         first, last = self.loop + 1, len(self.steps)
         span = f"step {first}" if first == last else f"steps {first}-{last}"
-        return f"(the run loops back to step {first}: {span} repeat for ever)"
+        verb = "repeats" if first == last else "repeat"
+        return f"(the run loops back to step {first}: {span} {verb} for ever)"
 
     @property
     def final_state(self) -> State:
