@@ -136,6 +136,14 @@ def test_syntax_hint_names_punctuation_by_its_text(tmp_path: Path) -> None:
     assert not re.search(r"\b[A-Z]{3,}\b|ampersand|bang|tilde|minus", hint), hint
 
 
+@pytest.mark.parametrize("loop", ["for (i = 0; i < 2; i++)", "for (; i < 2; i++)"])
+def test_counting_for_loop_gets_a_hint_with_the_while_form(tmp_path: Path, loop: str) -> None:
+    p = kverify("check", str(spec(tmp_path, f"int<0..3> i;\nprocess p {{ {loop} {{ }} }}\n")), cwd=tmp_path)
+    assert p.returncode == 2 and LOCATION.search(p.stderr), p.stderr
+    assert "hint: the only for loop is for (;;)" in p.stderr and "while (i < N)" in p.stderr
+    no_traceback(p)
+
+
 def test_two_init_blocks_are_an_error(tmp_path: Path) -> None:
     # today: the second init silently replaces the first
     body = "int<0..3> a;\ninit { a = 1; }\ninit { a = 2; }\nprocess p { }\n"

@@ -77,8 +77,14 @@ def _syntax_error(err: UnexpectedInput, file: str, text: str) -> KverifyError:
     hint = f"expected {_describe_expected(set(expected))}" if expected else ""
     if isinstance(err, UnexpectedToken) and err.token.type == "RBRACE" and "SEMICOLON" in expected:
         hint = "a statement must end with ';'"
-    if isinstance(err, UnexpectedToken) and re.search(r"\bdo\s*$", text[: err.token.start_pos or 0]):
+    before = text[: err.token.start_pos or 0] if isinstance(err, UnexpectedToken) else ""
+    if re.search(r"\bdo\s*$", before):
         hint = "there is no do-while; write: for (;;) { ...; if (!(COND)) break; }"
+    if re.search(r"\bfor\s*\(\s*;?\s*$", before):
+        hint = (
+            "the only for loop is for (;;); write a counting loop as: "
+            "i = 0; while (i < N) { ...; i++; }"
+        )
     loc = Location(file, line, col, line_of(text, line))
     return KverifyError(f"syntax error: {message}", loc, hint)
 
