@@ -191,6 +191,23 @@ def test_cpu_columns_show_a_helper_under_its_own_name_not_its_callers_twice():
     ]
 
 
+def test_cpu_columns_name_the_function_again_after_a_statement_outside_it():
+    trace = Trace(
+        initial=(0,),
+        initial_values={"x": "0"},
+        processes=("cpu0",),
+        steps=(
+            _step(0, "a = 1", "kthread_queue_work", ("kthread_queue_work",), 10),
+            _step(0, "flag = true", None, (), 20),
+            _step(0, "b = 2", "kthread_queue_work", ("kthread_queue_work",), 11),
+        ),
+    )
+    body = [line.rstrip() for line in render_cpu(trace).splitlines()[2:7]]
+    assert body == [
+        "kthread_queue_work()", "  a = 1 @10", "flag = true", "kthread_queue_work()", "  b = 2 @11",
+    ]
+
+
 def test_json_trace():
     data = trace_to_json(race_trace())
     json.dumps(data)  # plain data only

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from kverify.errors import KverifyError, Location
@@ -351,7 +353,7 @@ class _Assembler:
         ]
         for pc in self.pc_names:
             variables.append(Variable(low.slots[pc].name, (pc,), "pc", low.slots[pc].owner))
-        return Layout(tuple(slots), tuple(variables))
+        return _unique_names(slots, variables)
 
     def _run_init(
         self, layout: Layout, processes: list[Process], init_pid: int, transitions: list[Transition]
@@ -453,3 +455,25 @@ def _src_loc(src: SourceRef) -> Location | None:
     except (OSError, IndexError):
         text = ""
     return Location(src.file, src.line, src.col, text)
+
+
+def _unique_names(slots: list[Slot], variables: list[Variable]) -> Layout:
+    """The layout, with every variable named once: a function's local can share its path with
+    a struct field (``t1.kthread.data`` is the ``data`` local of ``kthread()`` run by ``t1``
+    and the ``data`` field of ``t1``'s ``struct kthread``).  Traces, ITF states and replay
+    diffs key values by name, so the local is renamed ``t1.kthread.data (local)``."""
+    taken = Counter(v.name for v in variables)
+    out: list[Variable] = []
+    for v in variables:
+        if taken[v.name] > 1 and v.kind == "local":
+            name = f"{v.name} (local)"
+            k = 2
+            while name in taken:
+                name, k = f"{v.name} (local {k})", k + 1
+            taken[name] += 1
+            for i in v.slots:
+                if slots[i].name == v.name:
+                    slots[i] = replace(slots[i], name=name)
+            v = replace(v, name=name)
+        out.append(v)
+    return Layout(tuple(slots), tuple(out))

@@ -60,7 +60,7 @@ def _rows(trace: Trace, width: int) -> list[Row]:
             for level in range(same, len(frames)):
                 indent = INDENT * level
                 rows.append((step.pid, indent + shorten(frames[level] + "()", width - len(indent))))
-            shown[step.pid] = frames
+        shown[step.pid] = frames  # a step outside every function resets the chain
         indent = INDENT * len(frames)
         rows.extend((step.pid, text) for text in _wrap(_statement(step), indent, width))
     return rows
