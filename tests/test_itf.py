@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,43 @@ def test_every_bundled_layout_names_each_variable_once() -> None:
         for variant, _ in api.variants(str(path)):
             names = [v.name for v in api.load_system(str(path), variant).layout.variables]
             assert len(names) == len(set(names)), (path.name, variant)
+
+
+def test_a_step_is_matched_by_what_it_was_when_its_id_names_another_statement() -> None:
+    """Transition ids are numbered per variant.  On another variant, a step whose recorded id
+    names another statement is found again by its #meta (process, statement, model line) and
+    the states around it, so the trace still reproduces; without the meta it would not.  (On
+    its own variant the id is the step: see test_edited_schedule_diverges_at_that_step.)"""
+    from functools import partial
+
+    from kverify.commands.replay import _fire
+
+    checked = api.check_spec(SPEC)
+    system = checked.system
+    assert system is not None and checked.result.trace is not None
+    compiled = compile_system(system)
+    doc = json.loads(json.dumps(trace_to_itf(checked.result.trace, system, SPEC)))
+    doc["#meta"]["variant"] = "another"  # as if recorded on a variant with other ids
+    wrong = (doc["states"][3]["#meta"]["tid"] + 1) % len(system.transitions)
+    doc["states"][3]["#meta"]["tid"] = wrong
+    doc["#meta"]["tids"][2] = wrong
+    fire = partial(_fire, compiled)
+    assert reproduce(system, compiled, itf_to_trace(doc, system, fire)).violation is not None
+    for key in ("action", "source"):
+        del doc["states"][3]["#meta"][key]
+    with pytest.raises(ReplayError):
+        reproduce(system, compiled, itf_to_trace(doc, system, fire))
+
+
+def test_replay_on_a_variant_diverges_where_the_variants_differ(tmp_path: Path) -> None:
+    """kthread_percpu_stop's trace on lost_parked_complete (same layout, other ids): the steps
+    before the parking code replay; the divergence names both variants."""
+    itf = tmp_path / "ps.json"
+    assert run("check", "specs/kthread_percpu_stop.kvs", "--itf", str(itf)).returncode == 1
+    proc = run("replay", str(itf), "--variant", "lost_parked_complete")
+    assert proc.returncode == 2
+    step = int(re.search(r"diverges at step (\d+)", proc.stderr).group(1))  # type: ignore[union-attr]
+    assert step > 20 and "recorded on variant reference, replayed on lost_parked_complete" in proc.stderr
 
 
 __all__ = ["at_root"]  # the autouse fixture

@@ -12,13 +12,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kverify import api
 from kverify.commands.outputs import emit
 from kverify.errors import KverifyError
-from kverify.explore.compile import compile_system
+from kverify.explore.compile import CompiledSystem, StepFailure, compile_system
+from kverify.ir.system import State
 from kverify.trace.cpu import render_cpu
 from kverify.trace.itf import ItfError, itf_to_trace, layout_difference, read_meta
 from kverify.trace.replay import ReplayError, reproduce
@@ -57,7 +59,7 @@ def run_replay(args: argparse.Namespace) -> int:
         )
     compiled = compile_system(system)
     try:
-        trace = itf_to_trace(doc, system)
+        trace = itf_to_trace(doc, system, partial(_fire, compiled))
         outcome = reproduce(system, compiled, trace)
     except ItfError as exc:
         return _diverged(args.trace, exc.message, exc.state, other)
@@ -72,6 +74,14 @@ def run_replay(args: argparse.Namespace) -> int:
     render = render_cpu if args.format == "cpu" else render_text
     emit(f"{head}reproduces {v.prop} ({v.kind}): {v.message}\n\n{render(trace)}", None)
     return 1
+
+
+def _fire(compiled: CompiledSystem, tid: int, state: State) -> object:
+    """A step's outcome in ``state``: the next state, None when disabled, or the failure."""
+    try:
+        return compiled.steps[tid](state)
+    except StepFailure as exc:
+        return exc.message
 
 
 def _diverged(path: str, message: str, step: int | None, other: str = "") -> int:

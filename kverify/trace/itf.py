@@ -16,6 +16,8 @@ to (absent for a finite trace).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -282,13 +284,78 @@ def _violation(meta: dict[str, Any]) -> TraceViolation | None:
     return TraceViolation(str(v["property"]), str(v.get("kind", "")), str(v.get("message", "")))
 
 
-def itf_to_trace(doc: Any, system: TransitionSystem) -> Trace:
-    """Rebuild a :class:`Trace` from an ITF document (the states as recorded, not replayed)."""
-    decoded = decode_itf(doc, system.layout)
+def _identity(system: TransitionSystem, tid: int) -> tuple[str, str, str]:
+    t = system.transitions[tid]
+    return system.processes[t.pid].name, t.label, _place(str(t.source))
+
+
+def _place(source: object) -> str:
+    """``file:line:col`` with the file's directory dropped (paths depend on the directory a
+    check ran in)."""
+    text = str(source)
+    parts = text.rsplit(":", 2)
+    return ":".join([os.path.basename(parts[0]), *parts[1:]]) if len(parts) == 3 else text
+
+
+def _matched_tids(
+    doc: Any, system: TransitionSystem, decoded: ItfTrace, fire: Callable[[int, State], object] | None
+) -> tuple[int, ...]:
+    """The recorded transition ids, each checked against what its state's ``#meta`` says the
+    step was (process, statement, model line).  Ids are numbered per variant: on another
+    variant the same statement may have another id, so a step whose id names another
+    statement is matched by what it was, among the transitions that go from the process's
+    recorded pc to its recorded next pc and, given ``fire`` (a step's outcome in a state),
+    reach the recorded state; unless exactly one matches, the recorded id stays and the
+    replay reports where it stops fitting."""
+    out = []
     for k, tid in enumerate(decoded.tids, start=1):
+        smeta = doc["states"][k].get("#meta") if isinstance(doc["states"][k], dict) else None
+        want = (
+            (smeta.get("process"), smeta.get("action"), _place(smeta.get("source")))
+            if isinstance(smeta, dict) and smeta.get("source") is not None else None
+        )
+        before, after = decoded.states[k - 1], decoded.states[k]
+        if (
+            want is None
+            or None in want
+            or (
+                0 <= tid < len(system.transitions)
+                and _identity(system, tid) == want
+                and (fire is None or k == len(decoded.tids) or fire(tid, before) == after)
+            )
+        ):
+            out.append(tid)
+            continue
+        found = [
+            t.tid
+            for t in system.transitions
+            if _identity(system, t.tid) == want
+            and before[system.processes[t.pid].pc_slot] == t.pc_from
+            and after[system.processes[t.pid].pc_slot] == t.pc_to
+        ]
+        if len(found) > 1 and fire is not None:
+            reached = [u for u in found if fire(u, before) == after]
+            found = reached or found
+        out.append(found[0] if len(found) == 1 else tid)
+    return tuple(out)
+
+
+def itf_to_trace(
+    doc: Any, system: TransitionSystem, fire: Callable[[int, State], object] | None = None
+) -> Trace:
+    """Rebuild a :class:`Trace` from an ITF document (the states as recorded, not replayed).
+    On the variant it was recorded on, the transition ids are the steps (an edited id is an
+    edited schedule).  On another variant they are matched by what each step was (see
+    :func:`_matched_tids`); ``fire(tid, state)``, the compiled step's outcome, picks among
+    transitions that share a statement."""
+    decoded = decode_itf(doc, system.layout)
+    recorded_on = decoded.meta.get("variant")
+    same_variant = not isinstance(recorded_on, str) or recorded_on == system.variant
+    tids = decoded.tids if same_variant else _matched_tids(doc, system, decoded, fire)
+    for k, tid in enumerate(tids, start=1):
         if not 0 <= tid < len(system.transitions):
             raise ItfError(f"step {k}: no transition {tid} in the model", state=k)
-    path = list(zip(decoded.tids, decoded.states[1:]))
+    path = list(zip(tids, decoded.states[1:]))
     return build_trace(
         system,
         decoded.states[0],
