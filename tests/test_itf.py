@@ -213,4 +213,25 @@ def test_replay_on_a_variant_diverges_where_the_variants_differ(tmp_path: Path) 
     assert step > 20 and "recorded on variant reference, replayed on lost_parked_complete" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    ("edit", "code"),
+    [
+        (lambda d: d.update(vars=[["nested"], *d["vars"]]), 1),  # vars not kverify's: ignored
+        (lambda d: d.update(vars=[{"a": 1}]), 1),
+        (lambda d: d.update(vars="abc"), 1),
+        (lambda d: d["states"][-1].update({"#meta": "x"}), 2),
+        (lambda d: d["states"][-1].update({"#meta": [1]}), 2),
+    ],
+    ids=["vars-nested-list", "vars-object", "vars-string", "last-meta-string", "last-meta-list"],
+)
+def test_hand_edited_itf_is_read_or_refused_without_a_crash(
+    itf_file: Path, tmp_path: Path, edit, code: int
+) -> None:
+    doc = json.loads(itf_file.read_text())
+    edit(doc)
+    proc = run("replay", str(_edit(doc, tmp_path, "edited.json")))
+    assert proc.returncode == code, proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 __all__ = ["at_root"]  # the autouse fixture

@@ -225,8 +225,8 @@ def layout_difference(doc: Any, layout: Layout, shown: int = 3) -> str:
     """How the variables an ITF document lists (its ``vars``) differ from ``layout``'s, in
     words; "" when they are the same (in any order) or the document lists none."""
     recorded = doc.get("vars") if isinstance(doc, dict) else None
-    if not isinstance(recorded, list):
-        return ""
+    if not isinstance(recorded, list) or not all(isinstance(n, str) for n in recorded):
+        return ""  # not kverify's: the states are decoded by the model's own names
     names = [v.name for v in itf_vars(layout)]
     missing = [n for n in names if n not in set(recorded)]
     unknown = [str(n) for n in recorded if n not in set(names)]
@@ -255,6 +255,9 @@ def decode_itf(doc: Any, layout: Layout) -> ItfTrace:
     states = tuple(decode_state(layout, variables, s, k) for k, s in enumerate(raw_states))
     tids = tuple(_tid(s, k, meta) for k, s in enumerate(raw_states) if k > 0)
     last_meta = raw_states[-1].get("#meta", {}) if len(raw_states) > 1 else {}
+    if not isinstance(last_meta, dict):
+        last = len(raw_states) - 1
+        raise ItfError(f"state {last}: its #meta is not a JSON object", state=last)
     partial = bool(last_meta.get("partial", meta.get("partial_last", False)))
     loop = doc.get("loop")
     if loop is not None and not (isinstance(loop, int) and 0 <= loop < len(states)):
@@ -263,7 +266,7 @@ def decode_itf(doc: Any, layout: Layout) -> ItfTrace:
 
 
 def _tid(state: dict[str, Any], index: int, meta: dict[str, Any]) -> int:
-    smeta = state.get("#meta", {})
+    smeta = state.get("#meta", {}) if isinstance(state, dict) else {}
     tid = smeta.get("tid") if isinstance(smeta, dict) else None
     if tid is None:
         tids = meta.get("tids", [])
