@@ -87,7 +87,9 @@ def check_system(
                 "comparing with the full search needs the reduced search",
                 hint="drop --no-por and --strategy dfs",
             )
-        full = search(compiled, limits, observer, frontier=make_frontier(strategy))
+        # after Ctrl-C in the reduced search, do not start the full one
+        interrupted = result.reason == "interrupted"
+        full = None if interrupted else search(compiled, limits, observer, frontier=make_frontier(strategy))
         result = _compared(result, full)
     result = postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
     if por and result.violations and not min_switches:
@@ -101,24 +103,27 @@ def check_system(
     return result
 
 
-def _compared(reduced: Result, full: Result) -> Result:
+def _compared(reduced: Result, full: Result | None) -> Result:
     """The reduced result with the full search's figures, the ratios, and whether the two
     searches reached the same verdict on every property.  They must: a disagreement is a bug
-    in the reduction, so the full search's verdicts are reported then, with a note."""
+    in the reduction, so the full search's verdicts are reported then, with a note.  Ratios
+    and the comparison need both searches complete (``full`` is None when it was not run)."""
     por = dict(reduced.stats.extra.get("por", {}))
-    por["full_search"] = {
+    por["reduced_search_stopped"] = reduced.reason or None
+    complete = full is not None and not reduced.reason and not full.reason
+    por["full_search"] = None if full is None else {
         "states": full.stats.states,
         "transitions": full.stats.transitions,
         "seconds": round(full.stats.seconds, 6),
+        "stopped": full.reason or None,
     }
-    por["state_ratio"] = round(full.stats.states / max(reduced.stats.states, 1), 2)
-    por["transition_ratio"] = round(full.stats.transitions / max(reduced.stats.transitions, 1), 2)
-    if reduced.reason or full.reason:
-        por["agree"] = None  # a search stopped at a limit: nothing to compare
-    else:
+    por["state_ratio"] = por["transition_ratio"] = por["agree"] = None
+    if full is not None and complete:
+        por["state_ratio"] = round(full.stats.states / max(reduced.stats.states, 1), 2)
+        por["transition_ratio"] = round(full.stats.transitions / max(reduced.stats.transitions, 1), 2)
         por["agree"] = reduced.verdict == full.verdict and set(reduced.violated) == set(full.violated)
     stats = replace(reduced.stats, extra={**reduced.stats.extra, "por": por})
-    if por["agree"] is not False:
+    if full is None or por["agree"] is not False:
         return replace(reduced, stats=stats)
     note = (
         "the reduced and the full search disagree (violated with the reduction: "

@@ -182,7 +182,14 @@ def run_check(args: argparse.Namespace) -> int:
         raise KverifyError(
             "--compare-por compares the reduced search with the full one, and the reduction "
             "is off here",
-            hint="drop --no-por (and --strategy dfs: the reduction needs the breadth-first search)",
+            hint="drop --strategy dfs (the reduction needs the breadth-first search)"
+            if args.strategy != "bfs"
+            else "drop --no-por",
+        )
+    if args.compare_por and args.audit_por:
+        raise KverifyError(
+            "--audit-por and --compare-por are two different checks of the reduction",
+            hint="run them one at a time",
         )
     if args.list_variants:
         return _list_variants(specs, args.out)

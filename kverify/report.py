@@ -91,14 +91,19 @@ def por_summary(por: dict[str, int]) -> str:
 def full_search_summary(por: dict[str, Any]) -> str:
     """One line comparing the reduced search with the full one (``--compare-por``)."""
     full = por["full_search"]
-    agree = {
-        True: "same verdicts",
-        False: "VERDICTS DIFFER (a bug in the reduction: see the note)",
-        None: "verdicts not compared (a search stopped at a limit)",
-    }[por["agree"]]
+    if full is None:
+        return f"not run (the reduced search stopped: {por.get('reduced_search_stopped')})"
+    figures = f"{full['states']} states, {full['transitions']} transitions, {full['seconds']:.2f} s"
+    if por["agree"] is None:
+        which = (
+            f"the reduced search stopped: {por['reduced_search_stopped']}"
+            if por.get("reduced_search_stopped")
+            else f"the full search stopped: {full['stopped']}"
+        )
+        return f"{figures}; no ratios or comparison ({which})"
+    agree = "same verdicts" if por["agree"] else "VERDICTS DIFFER (a bug in the reduction: see the note)"
     return (
-        f"{full['states']} states, {full['transitions']} transitions, {full['seconds']:.2f} s; "
-        f"the reduction stores {por['state_ratio']:.2f}x fewer states and follows "
+        f"{figures}; the reduction stores {por['state_ratio']:.2f}x fewer states and follows "
         f"{por['transition_ratio']:.2f}x fewer transitions; {agree}"
     )
 

@@ -248,9 +248,36 @@ def test_compare_por_reports_the_full_search_and_its_ratios(capsys):
     assert "fewer states" in line and "same verdicts" in line
     assert main(["check", spec, "--compare-por", "--max-states", "50", "--format", "json"]) == 3
     assert json.loads(capsys.readouterr().out)["por"]["agree"] is None
-    for flags in (["--no-por"], ["--strategy", "dfs"]):
+    for flags, hint in ((["--no-por"], "drop --no-por"), (["--strategy", "dfs"], "drop --strategy dfs"),
+                        (["--audit-por"], "run them one at a time")):
         assert main(["check", spec, "--compare-por", *flags]) == 2
-        assert "hint: drop --no-por" in capsys.readouterr().err
+        assert f"hint: {hint}" in capsys.readouterr().err
+
+
+def test_compare_por_after_ctrl_c_in_the_reduced_search_skips_the_full_one(monkeypatch, capsys):
+    """Ctrl-C during the reduced search: the full search is not started, and the report says
+    why there are no ratios; with a limit hit by one search only, the line says which."""
+    from kverify.explore import search as search_module
+
+    spec = str(Path(__file__).resolve().parent.parent / "specs" / "mod_vs_cancel.kvs")
+    assert main(["check", spec, "--compare-por", "--max-states", "8000", "--format", "json"]) == 1
+    por = json.loads(capsys.readouterr().out)["por"]
+    assert por["reduced_search_stopped"] is None and por["full_search"]["stopped"].startswith("max-states")
+    assert por["state_ratio"] is None and por["agree"] is None
+    started = []
+    real = search_module._Search._explore
+
+    def explore(self):
+        started.append(self.reducer is not None)
+        if self.reducer is not None:
+            raise KeyboardInterrupt
+        return real(self)
+
+    monkeypatch.setattr(search_module._Search, "_explore", explore)
+    main(["check", spec, "--compare-por"])
+    out = capsys.readouterr().out
+    assert started == [True]  # the full search never started
+    assert "full search: not run (the reduced search stopped: interrupted)" in out
 
 
 def test_compare_por_catches_a_reduction_that_loses_a_violation(monkeypatch, capsys):
