@@ -131,7 +131,8 @@ def _compared(reduced: Result, full: Result | None) -> Result:
         "this is a bug in kverify's partial-order reduction, please report it; the verdicts "
         "shown are the full search's"
     )
-    return replace(full, stats=stats, notes=(*full.notes, note))
+    full_stats = replace(full.stats, extra={**full.stats.extra, "por": por})
+    return replace(full, stats=full_stats, notes=(*full.notes, note))
 
 
 def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: int | None,
