@@ -144,6 +144,14 @@ def test_counting_for_loop_gets_a_hint_with_the_while_form(tmp_path: Path, loop:
     no_traceback(p)
 
 
+def test_a_missing_semicolon_at_a_line_end_is_named(tmp_path: Path) -> None:
+    body = "int<0..3> x;\nprocess p {\n    x = 1\n    x = 2;\n}\n"
+    p = kverify("check", str(spec(tmp_path, body)), cwd=tmp_path)
+    assert p.returncode == 2 and LOCATION.search(p.stderr), p.stderr
+    # the spec file starts with its spec line, so `x = 1` is line 4
+    assert "hint: a statement must end with ';' (is one missing at the end of line 4?)" in p.stderr
+
+
 def test_two_init_blocks_are_an_error(tmp_path: Path) -> None:
     # today: the second init silently replaces the first
     body = "int<0..3> a;\ninit { a = 1; }\ninit { a = 2; }\nprocess p { }\n"

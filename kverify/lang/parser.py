@@ -18,6 +18,7 @@ _TOKEN_WORDS = {
     "LSQB": "'['", "RSQB": "']'", "COMMA": "','", "COLON": "':'", "NAME": "a name",
     "INT": "a number", "STRING": "a string", "EQUAL": "'='", "ASSIGN_OP": "'='",
     "MORETHAN": "'>'", "LESSTHAN": "'<'", "DOT": "'.'", "STAR": "'*'", "$END": "end of file",
+    "WARN": "WARN_ON", "VERSION": "a version (v5.13)",
 }  # fmt: skip
 
 
@@ -75,8 +76,13 @@ def _syntax_error(err: UnexpectedInput, file: str, text: str) -> KverifyError:
         message = "syntax error"
     expected = getattr(err, "expected", None) or getattr(err, "allowed", None) or set()
     hint = f"expected {_describe_expected(set(expected))}" if expected else ""
-    if isinstance(err, UnexpectedToken) and err.token.type == "RBRACE" and "SEMICOLON" in expected:
-        hint = "a statement must end with ';'"
+    if isinstance(err, UnexpectedToken) and "SEMICOLON" in expected:
+        previous = text[: err.token.start_pos or 0].rstrip(" \t")
+        if err.token.type == "RBRACE":
+            hint = "a statement must end with ';'"
+        elif previous.endswith("\n") and not previous.rstrip().endswith((";", "{", "}")):
+            end = previous.rstrip().count("\n") + 1
+            hint = f"a statement must end with ';' (is one missing at the end of line {end}?)"
     before = text[: err.token.start_pos or 0] if isinstance(err, UnexpectedToken) else ""
     if re.search(r"\bdo\s*$", before):
         hint = "there is no do-while; write: for (;;) { ...; if (!(COND)) break; }"
