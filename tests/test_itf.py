@@ -234,4 +234,11 @@ def test_hand_edited_itf_is_read_or_refused_without_a_crash(
     assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_replay_on_another_spec_names_both_specs(itf_file: Path) -> None:
+    proc = run("replay", str(itf_file), "--spec", "specs/destroy_worker.kvs")
+    assert proc.returncode == 2
+    assert "recorded on spec specs/mod_vs_cancel.kvs, replayed on specs/destroy_worker.kvs" in proc.stderr
+    assert "hint: replay it on the spec and variant it was recorded on" in proc.stderr
+
+
 __all__ = ["at_root"]  # the autouse fixture

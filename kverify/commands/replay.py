@@ -49,11 +49,17 @@ def run_replay(args: argparse.Namespace) -> int:
     recorded = meta.get("variant")
     other = f"recorded on variant {recorded}, replayed on {system.variant}"
     other = other if isinstance(recorded, str) and recorded != system.variant else ""
+    recorded_spec = meta.get("spec")
+    if isinstance(recorded_spec, str) and Path(recorded_spec).name != Path(spec).name:
+        # another spec: name it first, it explains any difference that follows
+        other = f"recorded on spec {recorded_spec}, replayed on {spec}" + (f"; {other}" if other else "")
     difference = layout_difference(doc, system.layout)
     if difference:
         raise KverifyError(
             f"{args.trace}: {difference}" + (f" ({other})" if other else ""),
-            hint=f"replay it on its own variant: --variant {recorded}"
+            hint=f"replay it on the spec and variant it was recorded on (--spec {recorded_spec})"
+            if "recorded on spec" in other
+            else f"replay it on its own variant: --variant {recorded}"
             if other
             else "the model changed since the trace was recorded: check the spec again for a new trace",
         )
