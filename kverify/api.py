@@ -18,7 +18,7 @@ from kverify.explore.postpass import postprocess
 from kverify.explore.search import Limits, Observer, search
 from kverify.explore.store import StateStore
 from kverify.ir.system import TransitionSystem
-from kverify.result import Checked, Result
+from kverify.result import Checked, Result, Verdict
 
 
 def load_system(spec_path: str, variant: str | None = None) -> TransitionSystem:
@@ -92,7 +92,8 @@ def check_system(
         full = None if interrupted else search(compiled, limits, observer, frontier=make_frontier(strategy))
         result = _compared(result, full)
     result = postprocess(compiled, store, result, coverage=coverage, min_switches=min_switches)
-    if por and result.violations and not min_switches:
+    disagreed = result.stats.extra.get("por", {}).get("agree") is False  # the full search's traces
+    if por and result.violations and not min_switches and not disagreed:
         result = replace(result, notes=(
             *result.notes,
             "traces found with partial-order reduction need not be the shortest; "
@@ -123,6 +124,11 @@ def _compared(reduced: Result, full: Result | None) -> Result:
         por["transition_ratio"] = round(full.stats.transitions / max(reduced.stats.transitions, 1), 2)
         por["agree"] = reduced.verdict == full.verdict and set(reduced.violated) == set(full.violated)
     stats = replace(reduced.stats, extra={**reduced.stats.extra, "por": por})
+    if full is not None and full.reason == "interrupted" and not reduced.reason:
+        # Ctrl-C in the full search stops the run like any other: no further spec is checked,
+        # and a spec that held is not reported complete (its comparison was not)
+        verdict = Verdict.INCOMPLETE if reduced.verdict is Verdict.HOLDS else reduced.verdict
+        return replace(reduced, stats=stats, reason="interrupted", verdict=verdict)
     if full is None or por["agree"] is not False:
         return replace(reduced, stats=stats)
     note = (
@@ -140,7 +146,6 @@ def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: in
     """``result`` with the verdicts of the liveness properties (checked on the full graph)."""
 
     from kverify.explore.liveness import check_liveness
-    from kverify.result import Verdict
 
     try:
         outcome = check_liveness(compiled, fairness=fairness, max_states=max_states,

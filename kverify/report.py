@@ -50,6 +50,8 @@ def render_tally(results: list[Result]) -> str:
         names = groups.get(verdict, [])
         if names:
             listed = f" ({', '.join(names)})" if verdict is not Verdict.HOLDS else ""
+            if verdict is Verdict.HOLDS and len(names) == 1:
+                word = "holds"
             parts.append(f"{len(names)} {word}{listed}")
     return f"checked {len(results)} specs: " + ", ".join(parts) + "\n"
 

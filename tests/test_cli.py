@@ -303,7 +303,7 @@ def test_a_run_over_several_specs_ends_with_a_tally(tmp_path, capsys):
     missing = str(tmp_path / "missing.kvs")
     main(["check", str(specs / "mod_vs_cancel.kvs"), str(specs / "destroy_worker.kvs"), missing])
     last = capsys.readouterr().out.rstrip("\n").splitlines()[-1]
-    assert last == f"checked 3 specs: 1 violated (mod_vs_cancel), 1 hold, 1 could not be checked ({missing})"
+    assert last == f"checked 3 specs: 1 violated (mod_vs_cancel), 1 holds, 1 could not be checked ({missing})"
     main(["check", str(specs / "destroy_worker.kvs")])
     assert "checked " not in capsys.readouterr().out
     main(["check", str(specs / "destroy_worker.kvs"), str(specs / "destroy_worker.kvs"), "--format", "json"])

@@ -241,4 +241,42 @@ def test_replay_on_another_spec_names_both_specs(itf_file: Path) -> None:
     assert "hint: replay it on the spec and variant it was recorded on" in proc.stderr
 
 
+SHIFT = """spec "shift";
+int<0..3> x;
+int<0..3> y;
+void helper() { y = 1; }
+variant b "one more step in a helper: every later transition id moves" {
+    void helper() { y = 1; y = 2; }
+}
+process pz { helper(); }
+process p1 { x = 1; WARN_ON(x == 1); }
+"""
+
+
+def test_a_failing_last_step_is_matched_on_a_variant_with_shifted_ids(tmp_path: Path) -> None:
+    """The WARN's step fails before its pc is written: it is matched by its start pc."""
+    spec = tmp_path / "shift.kvs"
+    spec.write_text(SHIFT)
+    itf = tmp_path / "shift.json"
+    assert run("check", str(spec), "--no-por", "--itf", str(itf)).returncode == 1
+    proc = run("replay", str(itf), "--variant", "b")
+    assert proc.returncode == 1, proc.stderr
+    assert "reproduces p1:WARN_ON" in proc.stdout
+
+
+def test_a_process_local_named_like_a_struct_field_gets_its_own_name(tmp_path: Path) -> None:
+    """Process p's local x and the field x of the global struct p are both `p.x`: the field
+    keeps the name, the local is `p.x (local)`, and the counterexample replays through ITF."""
+    spec = tmp_path / "dup.kvs"
+    spec.write_text(
+        'spec "dup";\nstruct s { int<0..3> x; };\ns p;\n'
+        "process p { int<0..3> x; x = 2; p.x = 1; }\nfinal f: p.x == 0;\n"
+    )
+    names = [v.name for v in api.load_system(str(spec)).layout.variables]
+    assert "p.x" in names and "p.x (local)" in names and len(names) == len(set(names))
+    itf = tmp_path / "dup.json"
+    assert run("check", str(spec), "--itf", str(itf)).returncode == 1
+    assert run("replay", str(itf)).returncode == 1
+
+
 __all__ = ["at_root"]  # the autouse fixture

@@ -458,18 +458,28 @@ def _src_loc(src: SourceRef) -> Location | None:
 
 
 def _unique_names(slots: list[Slot], variables: list[Variable]) -> Layout:
-    """The layout, with every variable named once: a function's local can share its path with
-    a struct field (``t1.kthread.data`` is the ``data`` local of ``kthread()`` run by ``t1``
-    and the ``data`` field of ``t1``'s ``struct kthread``).  Traces, ITF states and replay
-    diffs key values by name, so the local is renamed ``t1.kthread.data (local)``."""
+    """The layout, with every variable named once.  A process's or a function's local can
+    share its path with a struct field (``t1.kthread.data`` is the ``data`` local of
+    ``kthread()`` run by ``t1`` and the ``data`` field of ``t1``'s ``struct kthread``; a
+    process ``p`` with a local ``x`` beside a global struct ``p``).  Traces, ITF states and
+    replay diffs key values by name: the shared variable keeps the name, a local becomes
+    ``NAME (local)``, any other ``NAME (2)``."""
     taken = Counter(v.name for v in variables)
+    keeper: dict[str, int] = {}
+    for k, v in enumerate(variables):
+        if taken[v.name] > 1:
+            shared = v.owner is None and v.kind != "local"
+            if v.name not in keeper or (shared and not _is_shared(variables[keeper[v.name]])):
+                keeper[v.name] = k
     out: list[Variable] = []
-    for v in variables:
-        if taken[v.name] > 1 and v.kind == "local":
-            name = f"{v.name} (local)"
-            k = 2
+    for k, v in enumerate(variables):
+        if v.name in keeper and keeper[v.name] != k:
+            tag = "local" if not _is_shared(v) else ""
+            n = 1
+            name = f"{v.name} ({tag or 2})"
             while name in taken:
-                name, k = f"{v.name} (local {k})", k + 1
+                n += 1
+                name = f"{v.name} ({tag} {n})" if tag else f"{v.name} ({n + 1})"
             taken[name] += 1
             for i in v.slots:
                 if slots[i].name == v.name:
@@ -477,3 +487,7 @@ def _unique_names(slots: list[Slot], variables: list[Variable]) -> Layout:
             v = replace(v, name=name)
         out.append(v)
     return Layout(tuple(slots), tuple(out))
+
+
+def _is_shared(v: Variable) -> bool:
+    return v.owner is None and v.kind != "local"

@@ -300,6 +300,17 @@ def _place(source: object) -> str:
     return ":".join([os.path.basename(parts[0]), *parts[1:]]) if len(parts) == 3 else text
 
 
+def _fits(
+    fire: Callable[[int, State], object] | None, tid: int, before: State, after: State, failing: bool
+) -> bool:
+    """Transition ``tid`` from the recorded state ``before`` reaches ``after`` (or, for the
+    failing last step, fails); True when there is no way to fire it."""
+    if fire is None:
+        return True
+    outcome = fire(tid, before)
+    return isinstance(outcome, str) if failing else outcome == after
+
+
 def _matched_tids(
     doc: Any, system: TransitionSystem, decoded: ItfTrace, fire: Callable[[int, State], object] | None
 ) -> tuple[int, ...]:
@@ -318,13 +329,15 @@ def _matched_tids(
             if isinstance(smeta, dict) and smeta.get("source") is not None else None
         )
         before, after = decoded.states[k - 1], decoded.states[k]
+        # a failing last step stops before its pc is written: its recorded pc is its start
+        failing = decoded.partial_last and k == len(decoded.tids)
         if (
             want is None
             or None in want
             or (
                 0 <= tid < len(system.transitions)
                 and _identity(system, tid) == want
-                and (fire is None or k == len(decoded.tids) or fire(tid, before) == after)
+                and _fits(fire, tid, before, after, failing)
             )
         ):
             out.append(tid)
@@ -334,11 +347,10 @@ def _matched_tids(
             for t in system.transitions
             if _identity(system, t.tid) == want
             and before[system.processes[t.pid].pc_slot] == t.pc_from
-            and after[system.processes[t.pid].pc_slot] == t.pc_to
+            and after[system.processes[t.pid].pc_slot] == (t.pc_from if failing else t.pc_to)
         ]
-        if len(found) > 1 and fire is not None:
-            reached = [u for u in found if fire(u, before) == after]
-            found = reached or found
+        if len(found) > 1:
+            found = [u for u in found if _fits(fire, u, before, after, failing)] or found
         out.append(found[0] if len(found) == 1 else tid)
     return tuple(out)
 

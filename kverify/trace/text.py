@@ -38,8 +38,8 @@ def _initial(trace: Trace) -> str:
     left = len(values) - len(shown)
     if left:
         line += (
-            f" (not listed: {left} variables, program counters and locals at their declared "
-            "initial values; --format json has them all)"
+            f" (not listed: {left} {'variable' if left == 1 else 'variables'}, program counters "
+            "and locals at their declared initial values; --format json has them all)"
         )
     return line
 
