@@ -145,6 +145,27 @@ def test_por_does_not_ignore_a_step_behind_a_spinning_process():
     _agree(system)
 
 
+def test_por_follows_a_write_that_makes_a_check_before_a_false_guard_fail():
+    """p0's first step checks v0 == 0 and then waits on a guard that never holds: disabled
+    while v0 is 0, failing once p2 stores 1.  A reduction that took only guards as the ways
+    to enable a step let p0 move on first and lost the violation (found by a 3,000-example run
+    of the random-system generator)."""
+    b = Builder("check-before-guard")
+    v0 = b.var("v0", 0, 1)
+    p0, p1, p2 = b.process("p0", 2), b.process("p1", 1), b.process("p2", 1)
+    never = ir.Binary("==", ir.Const(0), ir.Const(1))
+    b.step(p0, 0, 1, [ir.Check("c0", ir.Binary("==", ir.Const(0), ir.Read(ir.Static(v0))), "c0 failed"),
+                      ir.Guard(never)])
+    b.step(p0, 0, 1, [])
+    b.step(p0, 1, 2, [ir.Guard(never)])
+    b.step(p1, 0, 1, [])
+    b.step(p2, 0, 1, [ir.Assign(ir.Static(v0), ir.Const(1), 0, 1, "v0")])
+    b.check_prop("c0")
+    system = b.build(check_deadlock=False)
+    assert search(compile_system(system)).violated == ["c0"]
+    _agree(system)
+
+
 # every bundled spec and variant but the three-caller spec (millions of states; its row is in
 # docs/engine.md, measured by bench/bench.py)
 BUNDLED = [

@@ -94,6 +94,53 @@ def _guards(t: Transition, local: frozenset[int]) -> list[tuple[ir.Expr, frozens
     return out
 
 
+def _before_last_guard(
+    t: Transition, local: frozenset[int]
+) -> list[tuple[ir.Op, frozenset[int], frozenset[int]]]:
+    """The operations before a step's last guard that can fail (checks, stores with a range
+    check or a dynamic location, list operations), each with the shared slots its outcome
+    depends on (through locals assigned earlier in the step) and the slots it reads itself.
+
+    A step whose guard is false is disabled, unless an operation before the guard fails
+    first: then the step *fails*, which is a violation to find.  So a write that can make such
+    an operation fail can turn a disabled step into a failing one, and belongs to its
+    necessary enabling set as much as a write that can make the guard true."""
+    last = max((k for k, op in enumerate(t.ops) if isinstance(op, ir.Guard)), default=-1)
+    feeds: dict[int, frozenset[int]] = {}
+    out: list[tuple[ir.Op, frozenset[int], frozenset[int]]] = []
+    for op in t.ops[:last]:
+        reads = ir.op_access(op)[0]
+        if isinstance(op, ir.Assign) and isinstance(op.loc, ir.Static) and op.loc.slot in local:
+            feeds[op.loc.slot] = _through(expr_reads(op.value), feeds, local)
+        if isinstance(op, (ir.Guard, ir.Fail)):
+            continue  # a guard is the other rule; a Fail reads nothing
+        if (
+            isinstance(op, ir.Assign)
+            and isinstance(op.loc, ir.Static)
+            and isinstance(op.value, ir.Const)
+            and op.lo <= op.value.value <= op.hi
+        ):
+            continue  # a constant in range into a fixed slot cannot fail
+        out.append((op, _through(reads, feeds, local), reads))
+    return out
+
+
+def _may_fail(writer: Transition, slot: int, cond: ir.Expr, fed: bool) -> bool:
+    """Could ``writer``'s write of ``slot`` make the check ``cond`` false (or its evaluation
+    fail)?  Ruled out only for a constant written straight into a slot that a check which
+    cannot fail reads directly, when the check holds with that value whatever the rest."""
+    if fed or _can_fail(cond):
+        return True
+    values = [
+        op.value
+        for op in writer.ops
+        if isinstance(op, ir.Assign) and isinstance(op.loc, ir.Static) and op.loc.slot == slot
+    ]
+    if len(values) != 1 or not isinstance(values[0], ir.Const):
+        return True
+    return _eval3(cond, {slot: values[0].value}) != 1
+
+
 def _through(
     reads: frozenset[int], feeds: dict[int, frozenset[int]], local: frozenset[int]
 ) -> frozenset[int]:
@@ -306,6 +353,7 @@ class Dependencies:
 
     dependent: list[frozenset[int]]
     guard_enablers: list[frozenset[int]]
+    fail_enablers: list[frozenset[int]]  # may make a check before a false guard fail
     visible: list[bool]
     at_pc: list[dict[int, tuple[int, ...]]]  # per process: pc -> its transitions there
     pid: list[int]
@@ -336,12 +384,25 @@ class Dependencies:
                         if w not in en and _may_enable(trans[w], slot, guard, slot not in direct):
                             en.add(w)
             enablers.append(frozenset(en - by_pid[t.pid]))
+        failers = []
+        for t in trans:
+            en = set()
+            for op, shared, direct in _before_last_guard(t, local):
+                for slot in shared:
+                    for w in writers.get(slot, ()):
+                        if w not in en and (
+                            not isinstance(op, ir.Check)
+                            or _may_fail(trans[w], slot, op.cond, slot not in direct)
+                        ):
+                            en.add(w)
+            failers.append(frozenset(en - by_pid[t.pid]))
         at_pc: list[dict[int, list[int]]] = [{} for _ in system.processes]
         for t in trans:
             at_pc[t.pid].setdefault(t.pc_from, []).append(t.tid)
         return cls(
             dependent=dependence(system),
             guard_enablers=enablers,
+            fail_enablers=failers,
             visible=visible(system),
             at_pc=[{pc: tuple(v) for pc, v in table.items()} for table in at_pc],
             pid=[t.pid for t in trans],
@@ -434,6 +495,8 @@ class StubbornSets:
             more = deps.guard_enablers[t] & self.by_pid[q]
             if mode is not None and q not in mode[0]:  # type: ignore[index]
                 more = frozenset()
+            # a check before the guard can fail whoever holds the locks
+            more = more | (deps.fail_enablers[t] & self.by_pid[q])
         more = more & self.alive_at[q].get(pc, frozenset())
         current = frozenset(deps.at_pc[q].get(pc, ()))
         out = more & current
