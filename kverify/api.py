@@ -145,7 +145,7 @@ def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: in
                    time_limit: float | None, por: bool) -> Result:
     """``result`` with the verdicts of the liveness properties (checked on the full graph)."""
 
-    from kverify.explore.liveness import check_liveness
+    from kverify.explore.liveness import FULL_GRAPH_NOTE, check_liveness
 
     try:
         outcome = check_liveness(compiled, fairness=fairness, max_states=max_states,
@@ -155,8 +155,6 @@ def _with_liveness(compiled: Any, result: Result, fairness: bool, max_states: in
     properties = dict(result.properties)
     properties.update(outcome.properties)
     violations = result.violations + outcome.violations
-    from kverify.explore.liveness import FULL_GRAPH_NOTE
-
     notes = list(result.notes) + list(outcome.notes)
     if por and FULL_GRAPH_NOTE in notes:
         # one note, not two: the reduced run's figures are the safety search's

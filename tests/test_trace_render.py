@@ -145,20 +145,20 @@ def test_cpu_columns_nest_wrap_and_show_function_changes():
     )  # entered again after the callee
 
 
+def _cpu0_column(*steps: TraceStep) -> list[str]:
+    """The rows of cpu0's column for a trace of ``steps`` (all of cpu0), below the header."""
+    trace = Trace(initial=(0,), initial_values={"x": "0"}, processes=("cpu0",), steps=steps)
+    return [line.rstrip() for line in render_cpu(trace).splitlines()[2:]]
+
+
 def test_cpu_columns_name_the_callers_of_a_first_step_deep_in_a_call():
     """A process whose first step is two calls deep starts with both callers, outermost first;
     a later step in the same call adds no header."""
     stack = ("kthread_cancel_delayed_work_sync", "__kthread_cancel_work_sync")
-    trace = Trace(
-        initial=(0,),
-        initial_values={"x": "0"},
-        processes=("cpu0",),
-        steps=(
-            _step(0, "worker = work->worker", "__kthread_cancel_work_sync", stack, 1082),
-            _step(0, "raw_spin_lock_irqsave(&worker->lock)", "__kthread_cancel_work_sync", stack, 1089),
-        ),
+    body = _cpu0_column(
+        _step(0, "worker = work->worker", "__kthread_cancel_work_sync", stack, 1082),
+        _step(0, "raw_spin_lock_irqsave(&worker->lock)", "__kthread_cancel_work_sync", stack, 1089),
     )
-    body = [line.rstrip() for line in render_cpu(trace).splitlines()[2:]]
     assert body[:4] == [
         "kthread_cancel_delayed_work_sync()",
         "  __kthread_cancel_work_sync()",
@@ -170,18 +170,12 @@ def test_cpu_columns_name_the_callers_of_a_first_step_deep_in_a_call():
 def test_cpu_columns_show_a_helper_under_its_own_name_not_its_callers_twice():
     """A model helper standing for a kernel call (its statements carry the caller's kthread.c
     line) is a frame of its own: the caller is not shown nested in itself."""
-    trace = Trace(
-        initial=(0,),
-        initial_values={"x": "0"},
-        processes=("cpu0",),
-        steps=(
-            _step(0, "x = 1", "create_kthread", ("create_kthread",), 277),
-            _step(0, "if (failslab) [no]", "create_kthread", ("create_kthread", "kernel_thread"), 278),
-            _step(0, "y = 2", "create_kthread", ("create_kthread",), 279),
-        ),
+    body = _cpu0_column(
+        _step(0, "x = 1", "create_kthread", ("create_kthread",), 277),
+        _step(0, "if (failslab) [no]", "create_kthread", ("create_kthread", "kernel_thread"), 278),
+        _step(0, "y = 2", "create_kthread", ("create_kthread",), 279),
     )
-    body = [line.rstrip() for line in render_cpu(trace).splitlines()[2:8]]
-    assert body == [
+    assert body[:6] == [
         "create_kthread()",
         "  x = 1 @277",
         "  kernel_thread()",
@@ -192,18 +186,12 @@ def test_cpu_columns_show_a_helper_under_its_own_name_not_its_callers_twice():
 
 
 def test_cpu_columns_name_the_function_again_after_a_statement_outside_it():
-    trace = Trace(
-        initial=(0,),
-        initial_values={"x": "0"},
-        processes=("cpu0",),
-        steps=(
-            _step(0, "a = 1", "kthread_queue_work", ("kthread_queue_work",), 10),
-            _step(0, "flag = true", None, (), 20),
-            _step(0, "b = 2", "kthread_queue_work", ("kthread_queue_work",), 11),
-        ),
+    body = _cpu0_column(
+        _step(0, "a = 1", "kthread_queue_work", ("kthread_queue_work",), 10),
+        _step(0, "flag = true", None, (), 20),
+        _step(0, "b = 2", "kthread_queue_work", ("kthread_queue_work",), 11),
     )
-    body = [line.rstrip() for line in render_cpu(trace).splitlines()[2:7]]
-    assert body == [
+    assert body[:5] == [
         "kthread_queue_work()", "  a = 1 @10", "flag = true", "kthread_queue_work()", "  b = 2 @11",
     ]
 

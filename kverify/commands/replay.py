@@ -55,14 +55,13 @@ def run_replay(args: argparse.Namespace) -> int:
         other = f"recorded on spec {recorded_spec}, replayed on {spec}" + (f"; {other}" if other else "")
     difference = layout_difference(doc, system.layout)
     if difference:
-        raise KverifyError(
-            f"{args.trace}: {difference}" + (f" ({other})" if other else ""),
-            hint=f"replay it on the spec and variant it was recorded on (--spec {recorded_spec})"
-            if "recorded on spec" in other
-            else f"replay it on its own variant: --variant {recorded}"
-            if other
-            else "the model changed since the trace was recorded: check the spec again for a new trace",
-        )
+        if "recorded on spec" in other:
+            hint = f"replay it on the spec and variant it was recorded on (--spec {recorded_spec})"
+        elif other:
+            hint = f"replay it on its own variant: --variant {recorded}"
+        else:
+            hint = "the model changed since the trace was recorded: check the spec again for a new trace"
+        raise KverifyError(f"{args.trace}: {difference}" + (f" ({other})" if other else ""), hint=hint)
     compiled = compile_system(system)
     try:
         trace = itf_to_trace(doc, system, partial(_fire, compiled))

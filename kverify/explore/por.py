@@ -14,7 +14,8 @@ conflict because both write the lock's owner slot; steps that touch only their o
 locals are independent of every other process.  A step disabled because its process is
 elsewhere is enabled only by a step of that process leaving its current pc, so the steps of
 that process at its current pc form a necessary enabling set; a step disabled by a guard is
-enabled only by a step of another process that writes a slot the step reads.
+enabled only by a step of another process that writes a slot the step reads (its guard's, or
+a check's before the guard: a failing check makes the step fail, which counts as enabled).
 
 Why this is sound (the classic argument; Valmari 1991, Godefroid 1996, Valmari & Hansen
 2017):
@@ -125,22 +126,6 @@ def _before_last_guard(
     return out
 
 
-def _may_fail(writer: Transition, slot: int, cond: ir.Expr, fed: bool) -> bool:
-    """Could ``writer``'s write of ``slot`` make the check ``cond`` false (or its evaluation
-    fail)?  Ruled out only for a constant written straight into a slot that a check which
-    cannot fail reads directly, when the check holds with that value whatever the rest."""
-    if fed or _can_fail(cond):
-        return True
-    values = [
-        op.value
-        for op in writer.ops
-        if isinstance(op, ir.Assign) and isinstance(op.loc, ir.Static) and op.loc.slot == slot
-    ]
-    if len(values) != 1 or not isinstance(values[0], ir.Const):
-        return True
-    return _eval3(cond, {slot: values[0].value}) != 1
-
-
 def _through(
     reads: frozenset[int], feeds: dict[int, frozenset[int]], local: frozenset[int]
 ) -> frozenset[int]:
@@ -169,11 +154,13 @@ def _can_fail(e: ir.Expr) -> bool:
     return False
 
 
-def _may_enable(writer: Transition, slot: int, guard: ir.Expr, fed: bool) -> bool:
-    """Could ``writer``'s write of ``slot`` make ``guard`` true (or make its evaluation fail,
-    which is a violation to find)?  Only a constant written straight into a slot that a guard
-    which cannot fail reads directly can be ruled out."""
-    if fed or _can_fail(guard):
+def _may_turn(writer: Transition, slot: int, cond: ir.Expr, fed: bool, stays: int) -> bool:
+    """Could ``writer``'s write of ``slot`` turn ``cond`` away from ``stays`` (a false guard
+    true: ``stays=0``; a true check false: ``stays=1``), or make its evaluation fail, which is
+    a violation to find?  Only a constant written straight into a slot that a condition which
+    cannot fail reads directly can be ruled out: when, with that value, the condition is
+    ``stays`` whatever the other slots hold (three-valued evaluation)."""
+    if fed or _can_fail(cond):
         return True
     values = [
         op.value
@@ -182,7 +169,7 @@ def _may_enable(writer: Transition, slot: int, guard: ir.Expr, fed: bool) -> boo
     ]
     if len(values) != 1 or not isinstance(values[0], ir.Const):
         return True
-    return _eval3(guard, {slot: values[0].value}) != 0
+    return _eval3(cond, {slot: values[0].value}) != stays
 
 
 def _single_slot(loc: ir.Loc) -> int | None:
@@ -381,7 +368,7 @@ class Dependencies:
                 direct = expr_reads(guard)
                 for slot in shared:
                     for w in writers.get(slot, ()):
-                        if w not in en and _may_enable(trans[w], slot, guard, slot not in direct):
+                        if w not in en and _may_turn(trans[w], slot, guard, slot not in direct, 0):
                             en.add(w)
             enablers.append(frozenset(en - by_pid[t.pid]))
         failers = []
@@ -392,7 +379,7 @@ class Dependencies:
                     for w in writers.get(slot, ()):
                         if w not in en and (
                             not isinstance(op, ir.Check)
-                            or _may_fail(trans[w], slot, op.cond, slot not in direct)
+                            or _may_turn(trans[w], slot, op.cond, slot not in direct, 1)
                         ):
                             en.add(w)
             failers.append(frozenset(en - by_pid[t.pid]))
@@ -428,7 +415,7 @@ class StubbornSets:
         self.pc_slots = [p.pc_slot for p in self.system.processes]
         self.lock_slots = tuple(sorted(_lock_ops(self.system)[0]))
         self._cache: dict[object, tuple[set[int] | None, bool]] = {}
-        self._parts: dict[tuple[int, object, int, int], frozenset[int]] = {}
+        self._parts: dict[tuple[int, bool, frozenset[int] | None, int, int], frozenset[int]] = {}
         # the program counters and lock owners of a state, in one call
         read_slots = (*self.pc_slots, *self.lock_slots)
         self._reads = itemgetter(*read_slots)  # every process has a pc: never empty
@@ -481,19 +468,21 @@ class StubbornSets:
                 work.extend(new)
         return chosen
 
-    def _part(self, t: int, mode: object, q: int, pc: int) -> frozenset[int]:
+    def _part(
+        self, t: int, enabled: bool, locks: frozenset[int] | None, q: int, pc: int
+    ) -> frozenset[int]:
         """The steps of process ``q``, sitting at ``pc``, that :meth:`_View.edges` asks for on
-        behalf of ``t``; ``mode`` is the locks ``t``'s process holds when ``t`` is enabled, and
-        otherwise the processes holding the locks ``t``'s guard waits for (None: not all held).
-        The answer depends on nothing else, so it is remembered across states."""
+        behalf of ``t``.  ``locks`` is, when ``t`` is enabled, the locks its process holds;
+        otherwise the processes holding the locks ``t``'s guard waits for (None: not all
+        held).  The answer depends on nothing else, so it is remembered across states."""
         deps = self.deps
-        if isinstance(mode, frozenset):  # t is enabled; mode: the locks its process holds
+        if enabled:
             more = deps.dependent[t] & self.by_pid[q]
-            if mode and q != deps.pid[t]:
-                more = more - frozenset().union(*(self.behind[lock] for lock in mode))
+            if locks and q != deps.pid[t]:
+                more = more - frozenset().union(*(self.behind[lock] for lock in locks))
         else:
             more = deps.guard_enablers[t] & self.by_pid[q]
-            if mode is not None and q not in mode[0]:  # type: ignore[index]
+            if locks is not None and q not in locks:
                 more = frozenset()
             # a check before the guard can fail whoever holds the locks
             more = more | (deps.fail_enablers[t] & self.by_pid[q])
@@ -505,7 +494,7 @@ class StubbornSets:
             after = self.after
             out = out | frozenset(u for u in current if not away.isdisjoint(after[u]))
         if len(self._parts) < CACHE_LIMIT:
-            self._parts[(t, mode, q, pc)] = out
+            self._parts[(t, enabled, locks, q, pc)] = out
         return out
 
     def _holders(self, state: State, locks: frozenset[int]) -> set[int] | None:
@@ -585,7 +574,8 @@ class _View:
         process's pc) must hold too.
 
         The set needs (D1) every step dependent on an enabled ``t`` and (D2) a necessary
-        enabling set of a disabled one: the steps that may make its guard true.  Two
+        enabling set of a disabled one: the steps that may make its guard true, or make a check
+        before the guard fail (the step then fails, a violation to find).  Two
         refinements: a step of another process that takes a lock ``t``'s process holds, or
         starts inside its critical section, cannot run before that process releases the lock
         (and every step of the process is in the set), so it is left out; a guard that waits
@@ -597,18 +587,18 @@ class _View:
         sets = self.sets
         deps = sets.deps
         pid = deps.pid[t]
-        if t in self.enabled:
-            mode: object = self.held(pid)
+        enabled = t in self.enabled
+        if enabled:
+            locks: frozenset[int] | None = self.held(pid)
         else:
             holders = sets._holders(self.state, deps.guard_locks[t])
-            mode = None if holders is None else (frozenset(holders),)
+            locks = None if holders is None else frozenset(holders)
         parts, part = sets._parts, sets._part
         out: frozenset[int] = frozenset()
         for q, pc in enumerate(self.pcs):
-            key = (t, mode, q, pc)
-            got = parts.get(key)
+            got = parts.get((t, enabled, locks, q, pc))
             if got is None:
-                got = part(t, mode, q, pc)
+                got = part(t, enabled, locks, q, pc)
             if got:
                 out = out | got
         self.memo[t] = out

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
+from itertools import chain, count
 from pathlib import Path
 
 from kverify.errors import KverifyError, Location
@@ -465,21 +467,21 @@ def _unique_names(slots: list[Slot], variables: list[Variable]) -> Layout:
     replay diffs key values by name: the shared variable keeps the name, a local becomes
     ``NAME (local)``, any other ``NAME (2)``."""
     taken = Counter(v.name for v in variables)
-    keeper: dict[str, int] = {}
+    keeper: dict[str, int] = {}  # name -> the variable that keeps it: the first shared one
     for k, v in enumerate(variables):
-        if taken[v.name] > 1:
-            shared = v.owner is None and v.kind != "local"
-            if v.name not in keeper or (shared and not _is_shared(variables[keeper[v.name]])):
-                keeper[v.name] = k
+        if taken[v.name] > 1 and (
+            v.name not in keeper or (_is_shared(v) and not _is_shared(variables[keeper[v.name]]))
+        ):
+            keeper[v.name] = k
     out: list[Variable] = []
     for k, v in enumerate(variables):
         if v.name in keeper and keeper[v.name] != k:
-            tag = "local" if not _is_shared(v) else ""
-            n = 1
-            name = f"{v.name} ({tag or 2})"
-            while name in taken:
-                n += 1
-                name = f"{v.name} ({tag} {n})" if tag else f"{v.name} ({n + 1})"
+            # a local: NAME (local), NAME (local 2), ...; anything else: NAME (2), NAME (3), ...
+            if _is_shared(v):
+                labels: Iterator[str] = map(str, count(2))
+            else:
+                labels = chain(["local"], (f"local {n}" for n in count(2)))
+            name = next(n for n in (f"{v.name} ({label})" for label in labels) if n not in taken)
             taken[name] += 1
             for i in v.slots:
                 if slots[i].name == v.name:

@@ -76,14 +76,14 @@ def _syntax_error(err: UnexpectedInput, file: str, text: str) -> KverifyError:
         message = "syntax error"
     expected = getattr(err, "expected", None) or getattr(err, "allowed", None) or set()
     hint = f"expected {_describe_expected(set(expected))}" if expected else ""
+    before = text[: err.token.start_pos or 0] if isinstance(err, UnexpectedToken) else ""
     if isinstance(err, UnexpectedToken) and "SEMICOLON" in expected:
-        previous = text[: err.token.start_pos or 0].rstrip(" \t")
+        previous = before.rstrip(" \t")
         if err.token.type == "RBRACE":
             hint = "a statement must end with ';'"
         elif previous.endswith("\n") and not previous.rstrip().endswith((";", "{", "}")):
             end = previous.rstrip().count("\n") + 1
             hint = f"a statement must end with ';' (is one missing at the end of line {end}?)"
-    before = text[: err.token.start_pos or 0] if isinstance(err, UnexpectedToken) else ""
     if re.search(r"\bdo\s*$", before):
         hint = "there is no do-while; write: for (;;) { ...; if (!(COND)) break; }"
     if re.search(r"\bfor\s*\(\s*;?\s*$", before):

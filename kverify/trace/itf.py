@@ -228,8 +228,9 @@ def layout_difference(doc: Any, layout: Layout, shown: int = 3) -> str:
     if not isinstance(recorded, list) or not all(isinstance(n, str) for n in recorded):
         return ""  # not kverify's: the states are decoded by the model's own names
     names = [v.name for v in itf_vars(layout)]
-    missing = [n for n in names if n not in set(recorded)]
-    unknown = [str(n) for n in recorded if n not in set(names)]
+    in_trace, in_model = set(recorded), set(names)
+    missing = [n for n in names if n not in in_trace]
+    unknown = [n for n in recorded if n not in in_model]
     if not (missing or unknown):
         return ""
 
